@@ -1,0 +1,11 @@
+"""The REST API's one router: each app contributes its registrations."""
+
+from rest_framework.routers import DefaultRouter
+
+from grid.api.urls import router as grid_router
+
+router = DefaultRouter()
+for app_router in (grid_router,):
+    router.registry.extend(app_router.registry)
+
+urlpatterns = router.urls

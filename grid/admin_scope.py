@@ -1,0 +1,81 @@
+"""Admin building blocks that apply the one scope rule; every app's ModelAdmin uses them."""
+
+from django.contrib import admin
+from django.db.models import ForeignKey
+from django.utils.translation import gettext_lazy as _
+
+from grid.choices import NodeLevel
+from grid.models import GridNode
+from grid.scope import object_in_scope, scope_queryset
+
+
+def _permission(model, action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+class ScopedAdminMixin:
+    """Lists, object pages and foreign-key choices limited to the user's scope."""
+
+    def get_queryset(self, request):
+        return scope_queryset(super().get_queryset(request), request.user)
+
+    def _allowed(self, request, obj, action: str) -> bool:
+        return obj is None or object_in_scope(request.user, obj, _permission(self.model, action))
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._allowed(request, obj, "view")
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._allowed(request, obj, "change")
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._allowed(request, obj, "delete")
+
+    def formfield_for_foreignkey(self, db_field: ForeignKey, request, **kwargs):
+        related = db_field.related_model
+        if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
+            # Offer (and accept) only related objects within the subtree where this user may write.
+            kwargs["queryset"] = scope_queryset(
+                related._default_manager.all(), request.user, permission=_permission(self.model, "change")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SubtreeListFilter(admin.SimpleListFilter):
+    """ "In subtree": the chosen street or community and everything under it."""
+
+    title = _("subtree")
+    parameter_name = "subtree"
+    lookup_levels = (NodeLevel.STREET, NodeLevel.COMMUNITY)
+
+    def lookups(self, request, model_admin):
+        nodes = scope_queryset(GridNode.objects.filter(level__in=self.lookup_levels), request.user)
+        return [
+            (node.pk, ("— " * (node.depth - 1)) + node.name)
+            for node in nodes.only("pk", "name", "depth", "path")
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value or not str(value).isdigit():
+            return queryset
+        path = GridNode.objects.filter(pk=value).values_list("path", flat=True).first()
+        if path is None:
+            return queryset.none()
+        field = queryset.model.SCOPE_NODE_FIELD
+        return queryset.filter(**{f"{field}__path__startswith" if field else "path__startswith": path})
+
+
+class ArchivedListFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Active")), ("yes", _("Archived"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(archived_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
