@@ -40,7 +40,7 @@ format: $(STAMP)
 
 # Needs GNU gettext; the compiled .mo files are committed so installs never need it.
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages --locale zh_Hans --locale en --ignore ".venv/*" --ignore "static/vendor/*"
+	$(BIN)/python manage.py makemessages --locale zh_Hans --ignore ".venv/*" --ignore "static/vendor/*"
 	$(BIN)/python manage.py compilemessages --ignore ".venv/*"
 
 clean:

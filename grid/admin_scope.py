@@ -1,12 +1,12 @@
 """Admin building blocks that apply the one scope rule; every app's ModelAdmin uses them."""
 
 from django.contrib import admin
-from django.db.models import ForeignKey
+from django.db.models import ForeignKey, Q
 from django.utils.translation import gettext_lazy as _
 
 from grid.choices import NodeLevel
 from grid.models import GridNode
-from grid.scope import object_in_scope, scope_queryset
+from grid.scope import default_permission, object_in_scope, scope_paths, scope_queryset
 
 
 def _permission(model, action: str) -> str:
@@ -49,7 +49,12 @@ class SubtreeListFilter(admin.SimpleListFilter):
     lookup_levels = (NodeLevel.STREET, NodeLevel.COMMUNITY)
 
     def lookups(self, request, model_admin):
-        nodes = scope_queryset(GridNode.objects.filter(level__in=self.lookup_levels), request.user)
+        # Streets and communities, plus the nodes the user is assigned to (a grid worker's grid),
+        # so that every user has at least their own subtree to pick.
+        roots = scope_paths(request.user, default_permission(GridNode)) or []
+        nodes = scope_queryset(
+            GridNode.objects.filter(Q(level__in=self.lookup_levels) | Q(path__in=roots)), request.user
+        )
         return [
             (node.pk, ("— " * (node.depth - 1)) + node.name)
             for node in nodes.only("pk", "name", "depth", "path")

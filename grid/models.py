@@ -235,7 +235,8 @@ class PartyMembership(models.Model):
 class AssignmentQuerySet(models.QuerySet):
     def current(self, on=None):
         on = on or timezone.localdate()
-        return self.filter(Q(started_on__lte=on), Q(ended_on__isnull=True) | Q(ended_on__gte=on))
+        # ended_on is the first day out of post: ending an assignment today revokes it at once.
+        return self.filter(Q(started_on__lte=on), Q(ended_on__isnull=True) | Q(ended_on__gt=on))
 
 
 class Assignment(models.Model):
@@ -256,7 +257,12 @@ class Assignment(models.Model):
     role = models.CharField(_("role"), max_length=24, choices=Role.choices)
     is_primary = models.BooleanField(_("primary (A post)"), default=False)
     started_on = models.DateField(_("started on"), default=timezone.localdate)
-    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    ended_on = models.DateField(
+        _("ended on"),
+        null=True,
+        blank=True,
+        help_text=_("The first day out of post; the role stops that day."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = AssignmentQuerySet.as_manager()

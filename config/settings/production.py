@@ -1,7 +1,7 @@
 """Production: every secret and address comes from the environment; nothing insecure by default."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import REDIS_URL, env
+from config.settings.base import MIDDLEWARE, REDIS_URL, env
 
 DEBUG = False
 # No default: a production process without a secret key must not start.
@@ -18,6 +18,8 @@ if not REDIS_URL:
 
     raise ImproperlyConfigured("Set the REDIS_URL environment variable for production.")
 
+# Static files straight from the app server: no separate web server needed on a closed network.
+MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
