@@ -34,7 +34,21 @@ def _run_service(request, callable_, **kwargs):
         return None, False
 
 
+class GeoJSONField(forms.JSONField):
+    """A JSON field that shows an empty box, not "null", when there is no geometry yet."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
+
 class GridNodeForm(forms.ModelForm):
+    geometry = GeoJSONField(
+        label=_("geometry"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=GridNode._meta.get_field("geometry").help_text,
+    )
+
     class Meta:
         model = GridNode
         fields = ["parent", "level", "code", "name", "geometry"]
@@ -407,6 +421,10 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["username", "name", "home_node", "password1", "password2"]}),
     ]
+
+    def get_inlines(self, request, obj):
+        # Assignments are made on their own page once the account exists.
+        return self.inlines if obj is not None else []
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
