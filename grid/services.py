@@ -25,6 +25,17 @@ from grid.scope import forget_scope
 _TREE_FIELDS = ["path", "depth", "numchild"]
 
 
+def _apply_changes(instance, changes: dict, allowed: set[str]) -> None:
+    """Set the changed fields, refusing any this service does not change."""
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    for field, value in changes.items():
+        setattr(instance, field, value.strip() if isinstance(value, str) else value)
+
+
 def validate_node_placement(*, parent: GridNode | None, level: str, node: GridNode | None = None) -> None:
     """The level rule and, for an existing node, that it does not move under itself."""
     if node is not None and node.pk and parent is not None and parent.path.startswith(node.path):
@@ -64,14 +75,7 @@ def node_create(
 
 @transaction.atomic
 def node_update(*, node: GridNode, **changes) -> GridNode:
-    allowed = {"name", "code", "geometry"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError(
-            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(unknown)}
-        )
-    for field, value in changes.items():
-        setattr(node, field, value.strip() if isinstance(value, str) else value)
+    _apply_changes(node, changes, {"name", "code", "geometry"})
     node.full_clean(exclude=_TREE_FIELDS)
     node.save(update_fields=[*changes, "updated_at"])
     return node
@@ -192,19 +196,12 @@ def party_organization_create(
 
 @transaction.atomic
 def party_organization_update(*, organization: PartyOrganization, **changes) -> PartyOrganization:
-    allowed = {"name", "secretary_name", "established_on", "node"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError(
-            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(unknown)}
-        )
     if "node" in changes:
         parent = organization.parent and PartyOrganization.objects.select_related("node").get(
             pk=organization.parent_id
         )
         validate_party_placement(parent=parent, level=organization.level, node=changes["node"])
-    for field, value in changes.items():
-        setattr(organization, field, value.strip() if isinstance(value, str) else value)
+    _apply_changes(organization, changes, {"name", "secretary_name", "established_on", "node"})
     organization.full_clean(exclude=_TREE_FIELDS)
     organization.save(update_fields=list(changes))
     return organization
@@ -248,24 +245,21 @@ def party_membership_create(
 
 @transaction.atomic
 def party_membership_update(*, membership: PartyMembership, **changes) -> PartyMembership:
-    allowed = {
-        "name",
-        "gender",
-        "kind",
-        "user",
-        "work_unit",
-        "joined_on",
-        "registered_on",
-        "left_on",
-        "organization",
-    }
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError(
-            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(unknown)}
-        )
-    for field, value in changes.items():
-        setattr(membership, field, value.strip() if isinstance(value, str) else value)
+    _apply_changes(
+        membership,
+        changes,
+        {
+            "name",
+            "gender",
+            "kind",
+            "user",
+            "work_unit",
+            "joined_on",
+            "registered_on",
+            "left_on",
+            "organization",
+        },
+    )
     if membership.kind == PartyMemberKind.IN_SERVICE and membership.registered_on is None:
         membership.registered_on = timezone.localdate()
     membership.full_clean()
@@ -301,12 +295,25 @@ def unit_create(*, community: GridNode, **fields) -> CoBuildingUnit:
     return unit
 
 
+_UNIT_FIELDS = {
+    "name",
+    "kind",
+    "community",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "agreement_signed_on",
+    "agreement_ends_on",
+    "committee_member",
+    "offer_summary",
+}
+
+
 @transaction.atomic
 def unit_update(*, unit: CoBuildingUnit, **changes) -> CoBuildingUnit:
     if "community" in changes:
         _check_unit_community(changes["community"])
-    for field, value in changes.items():
-        setattr(unit, field, value)
+    _apply_changes(unit, changes, _UNIT_FIELDS)
     unit.full_clean()
     unit.save()
     return unit

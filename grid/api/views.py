@@ -32,6 +32,20 @@ class ScopedViewSetMixin:
         return type(self).selector(user=self.request.user)
 
 
+class ScopedReadCreateViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, read and create; records with history are ended or archived, never deleted."""
+
+
+class ScopedReadCreateUpdateViewSet(ScopedReadCreateViewSet, mixins.UpdateModelMixin):
+    pass
+
+
 class NodeViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """The grid tree. `?node=<id>` is the node with its subtree; `?parent=<id>` its direct children."""
 
@@ -65,14 +79,7 @@ class NodeViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         return Response(self.get_serializer(node).data)
 
 
-class PartyOrganizationViewSet(
-    ScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class PartyOrganizationViewSet(ScopedReadCreateUpdateViewSet):
     selector = selectors.party_organization_list
     serializer_class = PartyOrganizationSerializer
     filterset_class = PartyOrganizationFilterSet
@@ -86,13 +93,7 @@ class PartyOrganizationViewSet(
         return Response(self.get_serializer(self.get_queryset().get(pk=organization.pk)).data)
 
 
-class PartyMembershipViewSet(
-    ScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class PartyMembershipViewSet(ScopedReadCreateViewSet):
     """Party members with their organization; `end` records that a membership ended."""
 
     selector = selectors.party_membership_list
@@ -110,14 +111,7 @@ class PartyMembershipViewSet(
         return Response(self.get_serializer(membership).data)
 
 
-class UnitViewSet(
-    ScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class UnitViewSet(ScopedReadCreateUpdateViewSet):
     """Co-building units (双报到单位 / 共建单位) and their agreements with communities."""
 
     selector = selectors.unit_list
@@ -132,13 +126,7 @@ class UnitViewSet(
         return Response(self.get_serializer(self.get_queryset().get(pk=unit.pk)).data)
 
 
-class AssignmentViewSet(
-    ScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class AssignmentViewSet(ScopedReadCreateViewSet):
     """Who holds which role on which node. `end` closes an assignment; `make-primary` moves the A post."""
 
     selector = selectors.assignment_list
