@@ -3,9 +3,10 @@
 from rest_framework.routers import DefaultRouter
 
 from grid.api.urls import router as grid_router
+from residents.api.urls import router as residents_router
 
 router = DefaultRouter()
-for app_router in (grid_router,):
+for app_router in (grid_router, residents_router):
     router.registry.extend(app_router.registry)
 
 urlpatterns = router.urls

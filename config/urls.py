@@ -6,11 +6,16 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from config.health import healthz
 from grid import views as grid_views
+from residents import views as residents_views
 
 urlpatterns = [
     path("", grid_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("m/", grid_views.mobile_home, name="mobile-home"),
+    path("m/residents/", residents_views.mobile_search, name="mobile-resident-search"),
+    path("m/households/<int:pk>/", residents_views.mobile_household, name="mobile-household"),
+    path("residents/", include("residents.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -68,6 +68,16 @@ UNITS = [
 ]
 
 
+# Other apps add their demo data on top of the street (residents, tickets, ...), in registration
+# order; each builder takes the scale and returns {what: count created}.
+EXTRA_BUILDERS: list = []
+
+
+def register_builder(builder) -> None:
+    if builder not in EXTRA_BUILDERS:
+        EXTRA_BUILDERS.append(builder)
+
+
 def _square(lng: float, lat: float, width: float, height: float) -> dict:
     ring = [[lng, lat], [lng + width, lat], [lng + width, lat - height], [lng, lat - height], [lng, lat]]
     return {"type": "Polygon", "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]]}

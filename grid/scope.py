@@ -103,6 +103,16 @@ def node_in_scope(user, node, permission: str) -> bool:
     return node is not None and any(node.path.startswith(path) for path in paths)
 
 
+def path_checker(user, permission: str):
+    """A function telling, without queries, whether a node path lies where `user` holds
+    `permission`: for deciding per row of an already-loaded list."""
+    paths = scope_paths(user, permission)
+    if paths is None:
+        return lambda path: True
+    prefixes = tuple(paths)
+    return lambda path: bool(path) and path.startswith(prefixes)
+
+
 def object_in_scope(user, obj: Model, permission: str | None = None) -> bool:
     model = type(obj)
     permission = permission or default_permission(model)

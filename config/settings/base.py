@@ -153,5 +153,11 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Personal data protection. Fernet keys (newest first, for rotation) encrypt ID numbers at rest;
+# a separate key makes the lookup hash. Development derives both from SECRET_KEY when unset;
+# production requires them.
+PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[])
+PII_HASH_KEY = env("PII_HASH_KEY", default="")
+
 # Demo accounts share one password; it is printed by seed_demo only when DEBUG is on.
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-12345")

@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from grid.demo import DemoBuilder
+from grid.demo import EXTRA_BUILDERS, DemoBuilder
 
 
 class Command(BaseCommand):
@@ -19,6 +19,9 @@ class Command(BaseCommand):
             raise CommandError("--scale must be between 1 and 1000.")
         started = time.monotonic()
         report = DemoBuilder(scale=scale).build()
+        for builder in EXTRA_BUILDERS:
+            for what, count in builder(scale=scale, stdout=self.stdout).items():
+                report.add(what, count)
         elapsed = time.monotonic() - started
         if report.created:
             summary = ", ".join(f"{count} {what}" for what, count in report.created.items())
