@@ -131,9 +131,10 @@ class ResidentForm(forms.ModelForm):
 
     def __init__(self, *args, sensitive_ok: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["gender"].required = False
-        self.fields["birth_date"].required = False
-        if self.instance.pk:
+        for name in ("gender", "birth_date"):
+            if name in self.fields:
+                self.fields[name].required = False
+        if self.instance.pk and "phone_input" in self.fields:
             self.fields["phone_input"].initial = identity.mask_phone(self.instance.phone)
             self.fields["phone_input"].help_text = _("Shown masked; type a new number to change it.")
         if not sensitive_ok:
@@ -302,7 +303,6 @@ class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return object_in_scope(request.user, obj, "residents.view_sensitive_resident")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = None
         form = super().get_form(request, obj, change=change, **kwargs)
         sensitive_ok = self._sensitive_ok(request, obj)
 

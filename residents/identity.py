@@ -81,10 +81,13 @@ def mask_id_number(number: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """138****8000; landlines keep area code and last four."""
+    """138****8000; 0531-****6655 (landlines keep the area code and the last four digits)."""
     phone = normalize_phone(phone)
     if not phone:
         return ""
+    if "-" in phone:
+        area, _, rest = phone.partition("-")
+        return f"{area}-" + "*" * max(0, len(rest) - 4) + rest[-4:]
     if len(phone) <= 7:
         return "*" * (len(phone) - 2) + phone[-2:]
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]

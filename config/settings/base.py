@@ -142,6 +142,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind"; name each choice set after what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "grid.choices.UnitKind",
+        "PartyMemberKindEnum": "grid.choices.PartyMemberKind",
+        "CareTagKindEnum": "residents.choices.CareTagKind",
+    },
 }
 
 LOGGING = {

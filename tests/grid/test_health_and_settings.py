@@ -14,6 +14,8 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "grid.example.org",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/governance",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "PII_ENCRYPTION_KEYS": "7y69-LaNVIPmK9aaugCiGrZDNRTvi5CNdtk1WDB1UEE=",
+    "PII_HASH_KEY": "tests-only-lookup-hash-key-0123456789abcdef",
 }
 
 
@@ -57,6 +59,13 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_personal_data_keys():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "PII_ENCRYPTION_KEYS"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "PII_ENCRYPTION_KEYS" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_database():
