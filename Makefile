@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings.test
 PYTEST_ARGS ?= --create-db
 
-.PHONY: install run test lint format messages clean
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/governance_bench
+
+.PHONY: install run test bench lint format messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +31,11 @@ test: $(STAMP)
 	$(TEST_ENV) $(BIN)/python manage.py check --fail-level WARNING
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Figures, not pass/fail: seeds a 100x street once into its own database, then times the work.
+bench: $(STAMP)
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/ensure_services.py
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_ALLOWED_HOSTS=127.0.0.1 $(BIN)/python tests/bench/run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

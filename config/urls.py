@@ -15,6 +15,7 @@ urlpatterns = [
     path("m/", grid_views.mobile_home, name="mobile-home"),
     path("m/residents/", residents_views.mobile_search, name="mobile-resident-search"),
     path("m/households/<int:pk>/", residents_views.mobile_household, name="mobile-household"),
+    path("m/residents/<int:pk>/call/", residents_views.mobile_call, name="mobile-call"),
     path("residents/", include("residents.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -2,17 +2,18 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from grid.models import GridNode
-from grid.scope import node_in_scope, path_checker, scope_queryset
+from grid.scope import node_in_scope, object_in_scope, path_checker, scope_queryset
 from residents import excel, selectors, services, tables
 from residents.choices import SENSITIVE_TAGS, AccessAction, ResidentStatus
 from residents.forms import ImportForm, TableForm
+from residents.identity import mask_phone
 from residents.models import ImportJob, Resident
 from residents.tasks import run_import
 
@@ -105,8 +106,6 @@ def ledger_export(request):
     )
     sensitive_ok = path_checker(request.user, "residents.view_sensitive_resident")
     workbook, sheet = excel.new_workbook()
-    from residents.identity import mask_phone
-
     labels = excel.LABELS
     sensitive_seen = []
     for resident in residents.iterator(chunk_size=2000):
@@ -248,9 +247,33 @@ def mobile_household(request, pk):
         fields="care_tags,health_notes",
         where=request.path,
     )
+    for member in members:
+        member.phone_masked = mask_phone(member.phone)
+    may_call = path_checker(request.user, "residents.reveal_phone_resident")(household.node.path)
     marks = household.colour_marks.select_related("set_by")[:5]
     return render(
         request,
         "mobile/household.html",
-        {"household": household, "members": members, "marks": marks, "sensitive_ok": sensitive_ok},
+        {
+            "household": household,
+            "members": members,
+            "marks": marks,
+            "sensitive_ok": sensitive_ok,
+            "may_call": may_call,
+        },
     )
+
+
+class _DialRedirect(HttpResponseRedirect):
+    allowed_schemes = ["tel"]
+
+
+@login_required
+@require_POST
+def mobile_call(request, pk):
+    """Dial a resident: the full number leaves the server only here, and the reveal is logged."""
+    resident = get_object_or_404(selectors.resident_list(user=request.user), pk=pk)
+    if not object_in_scope(request.user, resident, "residents.reveal_phone_resident") or not resident.phone:
+        raise PermissionDenied
+    number = services.identity_reveal(resident=resident, user=request.user, field="phone", where=request.path)
+    return _DialRedirect(f"tel:{number}")

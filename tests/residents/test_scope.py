@@ -90,3 +90,17 @@ def test_writes_outside_scope_are_refused(register, api_client):
     response = api_client.patch(f"/api/v1/residents/{register.neighbour_b.pk}/", {"name": "x"}, format="json")
     assert response.status_code == 404
     assert Resident.objects.get(pk=register.neighbour_b.pk).name == "赵四"
+
+
+def test_dialling_reveals_the_number_only_through_a_logged_redirect(register, client):
+    from residents.models import AccessLog
+
+    client.force_login(register.demo.user("bhxc_g1_a"))
+    card = client.get(reverse("mobile-household", args=[register.home_a.pk])).content.decode()
+    assert "13912345678" not in card and "139****5678" in card
+    response = client.post(reverse("mobile-call", args=[register.elder.pk]))
+    assert response.status_code == 302 and response["Location"] == "tel:13912345678"
+    assert AccessLog.objects.filter(resident=register.elder, action="reveal_phone").count() == 1
+    assert client.post(reverse("mobile-call", args=[register.neighbour_b.pk])).status_code == 404
+    client.force_login(register.demo.user("bhxc_building_lead"))  # no right to full phone numbers
+    assert client.post(reverse("mobile-call", args=[register.elder.pk])).status_code == 403

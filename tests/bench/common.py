@@ -1,0 +1,52 @@
+"""Shared helpers for `make bench`: a persistent PostgreSQL database holding a 100x street."""
+
+import os
+import statistics
+import sys
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+
+def setup() -> None:
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def ensure_street(scale: int = 100) -> None:
+    """Seed the scaled demo street once; later runs reuse it."""
+    from grid.choices import NodeLevel
+    from grid.models import GridNode
+
+    communities = GridNode.objects.filter(level=NodeLevel.COMMUNITY).count()
+    if communities >= 5 * scale:
+        print(f"Reusing the {scale}x street ({communities} communities).")
+        return
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("seed_demo", scale=scale, stdout=sys.stdout)
+    print(f"Seeded the {scale}x street in {time.perf_counter() - started:.1f} s.")
+
+
+def timed(callable_, repeat: int = 5) -> tuple[float, float]:
+    """(median ms, worst ms) over `repeat` runs after one warm-up."""
+    callable_()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        callable_()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples), max(samples)
+
+
+def report(rows: list[tuple], headers: tuple) -> None:
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=True)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(line.format(*headers))
+    for row in rows:
+        print(line.format(*row))
