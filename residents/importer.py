@@ -254,7 +254,11 @@ def validate(
 
 @transaction.atomic
 def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
-    """Create or update households and residents for the valid rows; returns (created, updated)."""
+    """Create or update households and residents for the valid rows.
+
+    Returns (created, matched): residents new to the register, and residents already on it
+    (updated where the ledger differs).
+    """
     if not valid:
         return 0, 0
     node_ids = {row.node_id for row in valid}
@@ -279,7 +283,7 @@ def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
             id_number_hash__in=[row.id_hash for row in valid]
         )
     }
-    to_create, to_update = [], []
+    to_create, to_update, matched = [], [], []
     for row in valid:
         household = households[(row.node_id, row.room)]
         values = {
@@ -297,10 +301,16 @@ def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
         resident = existing.get(row.id_hash)
         if resident is None:
             to_create.append(Resident(**values, **identity_columns(row.id_number)))
-        else:
+            continue
+        # Re-importing an matched ledger should write nothing: compare before touching a row.
+        changed = resident.household_id != household.pk or any(
+            getattr(resident, key) != value for key, value in values.items() if key != "household"
+        )
+        if changed:
             for key, value in values.items():
                 setattr(resident, key, value)
             to_update.append(resident)
+        matched.append(resident)
     Resident.objects.bulk_create(to_create, batch_size=1000)
     Resident.objects.bulk_update(
         to_update,
@@ -318,7 +328,7 @@ def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
         ],
         batch_size=1000,
     )
-    by_hash = {r.id_number_hash: r for r in (*to_create, *to_update)}
+    by_hash = {r.id_number_hash: r for r in (*to_create, *matched)}
     if to_create and to_create[0].pk is None:
         by_hash = {r.id_number_hash: r for r in Resident.objects.filter(id_number_hash__in=list(by_hash))}
 
@@ -365,7 +375,7 @@ def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
                 open_tags.add((resident.pk, kind))
                 new_tags.append(CareTag(resident=resident, kind=kind, grade=grade, since=today))
     CareTag.objects.bulk_create(new_tags, batch_size=1000)
-    return len(to_create), len(to_update)
+    return len(to_create), len(matched)
 
 
 def run(job: ImportJob) -> ImportJob:

@@ -21,7 +21,8 @@ def _ledger(rows: int, units: list, run: int) -> bytes:
     sheet = workbook.create_sheet()
     sheet.append([c.header for c in excel.COLUMNS])
     for index in range(rows):
-        unit = units[index // 4 % len(units)]
+        household = index // 4  # four people a household, each household its own (unit, room)
+        unit = units[household % len(units)]
         born = datetime.date(1930, 1, 1) + datetime.timedelta(days=rnd.randint(0, 30000))
         # Leading 9 (permanent-residence numbers): never clashes with the demo residents.
         body = f"9{run % 100:02d}{index // 1000:03d}{born:%Y%m%d}{index % 1000:03d}"
@@ -30,7 +31,7 @@ def _ledger(rows: int, units: list, run: int) -> bytes:
         sheet.append(
             [
                 unit.code,
-                f"{index % 4 + 1}01",
+                f"{household // len(units) + 1:02d}01",
                 "自有住房",
                 f"测试{index}",
                 "户主" if index % 4 == 0 else "子女",
