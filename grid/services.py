@@ -25,7 +25,7 @@ from grid.scope import forget_scope
 _TREE_FIELDS = ["path", "depth", "numchild"]
 
 
-def _apply_changes(instance, changes: dict, allowed: set[str]) -> None:
+def apply_changes(instance, changes: dict, allowed: set[str]) -> None:
     """Set the changed fields, refusing any this service does not change."""
     unknown = set(changes) - allowed
     if unknown:
@@ -75,7 +75,7 @@ def node_create(
 
 @transaction.atomic
 def node_update(*, node: GridNode, **changes) -> GridNode:
-    _apply_changes(node, changes, {"name", "code", "geometry"})
+    apply_changes(node, changes, {"name", "code", "geometry"})
     node.full_clean(exclude=_TREE_FIELDS)
     node.save(update_fields=[*changes, "updated_at"])
     return node
@@ -201,7 +201,7 @@ def party_organization_update(*, organization: PartyOrganization, **changes) -> 
             pk=organization.parent_id
         )
         validate_party_placement(parent=parent, level=organization.level, node=changes["node"])
-    _apply_changes(organization, changes, {"name", "secretary_name", "established_on", "node"})
+    apply_changes(organization, changes, {"name", "secretary_name", "established_on", "node"})
     organization.full_clean(exclude=_TREE_FIELDS)
     organization.save(update_fields=list(changes))
     return organization
@@ -245,7 +245,7 @@ def party_membership_create(
 
 @transaction.atomic
 def party_membership_update(*, membership: PartyMembership, **changes) -> PartyMembership:
-    _apply_changes(
+    apply_changes(
         membership,
         changes,
         {
@@ -313,7 +313,7 @@ _UNIT_FIELDS = {
 def unit_update(*, unit: CoBuildingUnit, **changes) -> CoBuildingUnit:
     if "community" in changes:
         _check_unit_community(changes["community"])
-    _apply_changes(unit, changes, _UNIT_FIELDS)
+    apply_changes(unit, changes, _UNIT_FIELDS)
     unit.full_clean()
     unit.save()
     return unit

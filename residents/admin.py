@@ -161,7 +161,7 @@ class ResidentForm(forms.ModelForm):
         phone = cleaned.get("phone_input", "")
         if phone and "*" not in phone:
             try:
-                services._clean_phone(phone)
+                services.clean_phone(phone)
             except ValidationError as error:
                 self.add_error("phone_input", error.message_dict["phone"])
         return cleaned
@@ -362,10 +362,7 @@ class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if request.method != "POST":
             return redirect("admin:residents_resident_change", pk)
         resident = get_object_or_404(self.get_queryset(request), pk=pk)
-        permission = {
-            "id_number": "residents.reveal_id_resident",
-            "phone": "residents.reveal_phone_resident",
-        }.get(field)
+        permission = services.REVEAL_PERMISSIONS.get(field)
         if permission is None or not object_in_scope(request.user, resident, permission):
             raise PermissionDenied
         value = services.identity_reveal(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from grid.choices import NodeLevel
 from grid.models import GridNode, User
+from grid.services import apply_changes
 from grid.validators import normalize_phone, validate_phone
 from residents import identity
 from residents.choices import (
@@ -23,16 +24,6 @@ from residents.choices import (
 from residents.models import AccessLog, CareTag, ColourMark, Household, Resident
 
 HOUSEHOLD_LEVELS = {NodeLevel.BUILDING, NodeLevel.UNIT}
-
-
-def _apply(instance, changes: dict, allowed: set[str]) -> None:
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError(
-            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
-        )
-    for field, value in changes.items():
-        setattr(instance, field, value.strip() if isinstance(value, str) else value)
 
 
 def validate_household_node(node: GridNode) -> None:
@@ -57,7 +48,7 @@ def household_create(
 def household_update(*, household: Household, **changes) -> Household:
     if "node" in changes:
         validate_household_node(changes["node"])
-    _apply(household, changes, {"node", "room", "housing_kind", "notes"})
+    apply_changes(household, changes, {"node", "room", "housing_kind", "notes"})
     household.full_clean()
     household.save()
     return household
@@ -130,7 +121,7 @@ def _check_unique_id(number_hash: str, exclude_pk: int | None = None) -> None:
         )
 
 
-def _clean_phone(phone: str) -> str:
+def clean_phone(phone: str) -> str:
     phone = normalize_phone(phone)
     if phone:
         try:
@@ -164,7 +155,7 @@ def resident_create(
     phone: str = "",
     **fields,
 ) -> Resident:
-    _apply(Resident(), fields, _RESIDENT_FIELDS - {"name", "relation"})
+    apply_changes(Resident(), fields, _RESIDENT_FIELDS - {"name", "relation"})
     number, birth_date, gender = check_identity(id_number=id_number, birth_date=birth_date, gender=gender)
     columns = identity_columns(number)
     _check_unique_id(columns["id_number_hash"])
@@ -174,7 +165,7 @@ def resident_create(
         relation=relation,
         birth_date=birth_date,
         gender=gender,
-        phone=_clean_phone(phone),
+        phone=clean_phone(phone),
         **columns,
         **fields,
     )
@@ -196,7 +187,7 @@ def resident_update(
     birth_date = changes.pop("birth_date", resident.birth_date)
     gender = changes.pop("gender", resident.gender)
     household = changes.pop("household", None)
-    _apply(resident, changes, _RESIDENT_FIELDS)
+    apply_changes(resident, changes, _RESIDENT_FIELDS)
     if id_number is not None:
         number, birth_date, gender = check_identity(id_number=id_number, birth_date=birth_date, gender=gender)
         columns = identity_columns(number)
@@ -210,7 +201,7 @@ def resident_update(
         )
     resident.birth_date, resident.gender = birth_date, gender
     if phone is not None:
-        resident.phone = _clean_phone(phone)
+        resident.phone = clean_phone(phone)
     if household is not None and household.pk != resident.household_id:
         resident.household = household
     resident.full_clean()
@@ -257,7 +248,7 @@ def care_tag_add(
 
 @transaction.atomic
 def care_tag_update(*, tag: CareTag, **changes) -> CareTag:
-    _apply(tag, changes, {"grade", "since", "until", "note"})
+    apply_changes(tag, changes, {"grade", "since", "until", "note"})
     if tag.grade is not None and tag.kind != CareTagKind.DISABLED:
         raise ValidationError({"grade": _("Only a disability has a grade.")})
     tag.full_clean()
@@ -298,6 +289,10 @@ def access_log(*, user: User, residents: Iterable[Resident], action: str, fields
     ]
     AccessLog.objects.bulk_create(rows)
     return len(rows)
+
+
+# Which permission lets a role see which identifier in full.
+REVEAL_PERMISSIONS = {"id_number": "residents.reveal_id_resident", "phone": "residents.reveal_phone_resident"}
 
 
 @transaction.atomic

@@ -27,30 +27,26 @@ def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def _scoped_node(request, node_id, permission: str) -> GridNode:
-    node = GridNode.objects.filter(pk=node_id).first() if str(node_id).isdigit() else None
-    if node is None or not node_in_scope(request.user, node, permission):
-        raise Http404
-    return node
-
-
-def _default_node(request, permission: str) -> GridNode | None:
+def _chosen_node(request, permission: str) -> GridNode:
+    """The node named by `?node=` (404 unless in scope), else the top of the user's scope."""
+    node_id = request.GET.get("node")
+    if node_id:
+        node = GridNode.objects.filter(pk=node_id).first() if str(node_id).isdigit() else None
+        if node is None or not node_in_scope(request.user, node, permission):
+            raise Http404
+        return node
     nodes = scope_queryset(GridNode.objects.all(), request.user, permission=permission)
-    return nodes.order_by("depth", "path").first()
+    node = nodes.order_by("depth", "path").first()
+    if node is None:
+        raise PermissionDenied
+    return node
 
 
 @login_required
 @permission_required("residents.view_resident", raise_exception=True)
 def situation_tables(request):
     """社区情况表: population structure, care groups and key households for a subtree."""
-    node_id = request.GET.get("node")
-    node = (
-        _scoped_node(request, node_id, "residents.view_resident")
-        if node_id
-        else _default_node(request, "residents.view_resident")
-    )
-    if node is None:
-        raise PermissionDenied
+    node = _chosen_node(request, "residents.view_resident")
     which = request.GET.get("table", "population")
     if which not in tables.TABLES:
         which = "population"
@@ -89,14 +85,7 @@ def situation_tables(request):
 @permission_required("residents.export_resident", raise_exception=True)
 def ledger_export(request):
     """The ledger of a subtree in the import columns, with ID numbers and phones masked."""
-    node_id = request.GET.get("node")
-    node = (
-        _scoped_node(request, node_id, "residents.export_resident")
-        if node_id
-        else _default_node(request, "residents.export_resident")
-    )
-    if node is None:
-        raise PermissionDenied
+    node = _chosen_node(request, "residents.export_resident")
     residents = (
         scope_queryset(Resident.objects.all(), request.user, permission="residents.export_resident")
         .filter(household__node__path__startswith=node.path, status=ResidentStatus.ACTIVE)

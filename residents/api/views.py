@@ -88,9 +88,7 @@ class ResidentViewSet(ScopedReadCreateUpdateViewSet):
         payload = RevealSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         field = payload.validated_data["field"]
-        permission = (
-            "residents.reveal_id_resident" if field == "id_number" else "residents.reveal_phone_resident"
-        )
+        permission = services.REVEAL_PERMISSIONS[field]
         if not object_in_scope(request.user, resident, permission):
             raise PermissionDenied(_("Your role may not see this resident's full number."))
         value = services.identity_reveal(
