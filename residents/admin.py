@@ -140,13 +140,6 @@ class ResidentForm(forms.ModelForm):
         if not sensitive_ok:
             self.fields.pop("health_notes", None)
 
-    def _post_clean(self):
-        # Identity fields are checked (and written) by the service, together with the rest.
-        self.instance.gender = self.cleaned_data.get("gender") or self.instance.gender or "male"
-        if self.cleaned_data.get("birth_date"):
-            self.instance.birth_date = self.cleaned_data["birth_date"]
-        super()._post_clean()
-
     def clean(self):
         cleaned = super().clean()
         number = cleaned.get("id_number", "").strip()
@@ -456,28 +449,27 @@ class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
         )
 
     def save_formset(self, request, form, formset, change):
+        """Care tags go through the services; the formset is told what was saved, for the
+        admin's change message."""
         resident = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
             if not inline_form.has_changed() or not inline_form.is_valid():
                 continue
             data = inline_form.cleaned_data
             if inline_form.instance.pk is None:
-                services.care_tag_add(
+                tag = services.care_tag_add(
                     resident=resident,
                     kind=data["kind"],
                     grade=data.get("grade"),
                     since=data.get("since"),
                     note=data.get("note", ""),
                 )
+                formset.new_objects.append(tag)
             else:
-                services.care_tag_update(
-                    tag=inline_form.instance,
-                    **{
-                        f: data[f]
-                        for f in ("grade", "since", "until", "note")
-                        if f in inline_form.changed_data
-                    },
-                )
+                changed = [f for f in ("grade", "since", "until", "note") if f in inline_form.changed_data]
+                tag = services.care_tag_update(tag=inline_form.instance, **{f: data[f] for f in changed})
+                formset.changed_objects.append((tag, changed))
 
     def has_delete_permission(self, request, obj=None):
         return False
