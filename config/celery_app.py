@@ -23,4 +23,6 @@ def periodic(task: str, seconds: float, *, expires: float | None = None, **optio
 # The whole beat schedule, in one reviewed place.
 app.conf.beat_schedule = {
     "worker-heartbeat": periodic("grid.tasks.record_heartbeat", 60),
+    "tickets-escalate-overdue": periodic("demands.tasks.escalate_overdue", 5 * 60),
+    "tickets-auto-close": periodic("demands.tasks.auto_close_resolved", 60 * 60),
 }

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from config.health import healthz
+from demands import views as demands_views
 from grid import views as grid_views
 from residents import views as residents_views
 
@@ -17,6 +18,14 @@ urlpatterns = [
     path("m/households/<int:pk>/", residents_views.mobile_household, name="mobile-household"),
     path("m/residents/<int:pk>/call/", residents_views.mobile_call, name="mobile-call"),
     path("residents/", include("residents.urls")),
+    path("m/tickets/", demands_views.mobile_queue, name="mobile-queue"),
+    path("m/tickets/<int:pk>/", demands_views.mobile_ticket, name="mobile-ticket"),
+    path("m/tickets/<int:pk>/call/", demands_views.mobile_call_reporter, name="mobile-call-reporter"),
+    path("m/report/", demands_views.mobile_report, name="mobile-report"),
+    path("r/<str:code>/", demands_views.public_report, name="public-report"),
+    path("t/<str:code>/", demands_views.public_track, name="public-track"),
+    path("tickets/qr/", demands_views.qr_sheet, name="ticket-qr"),
+    path("open311/v2/", include("demands.open311_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -6,3 +6,14 @@ class DemandsConfig(AppConfig):
     name = "demands"
     verbose_name = _("Reports and demands")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from demands import permissions
+        from demands.demo import build as build_demo
+        from grid import mobile
+        from grid.demo import register_builder
+
+        permissions.register()
+        register_builder(build_demo)
+        mobile.register(mobile.MenuEntry("mobile-queue", _("My tickets"), "demands.view_ticket", 10))
+        mobile.register(mobile.MenuEntry("mobile-report", _("Report what I found"), "demands.add_ticket", 15))

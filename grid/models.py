@@ -263,6 +263,12 @@ class Assignment(models.Model):
         blank=True,
         help_text=_("The first day out of post; the role stops that day."),
     )
+    away_until = models.DateField(
+        _("away until"),
+        null=True,
+        blank=True,
+        help_text=_("On leave up to and including this day: new tickets go to the B post meanwhile."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = AssignmentQuerySet.as_manager()
@@ -291,6 +297,26 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.node}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a write sent with an Idempotency-Key; a repeat gets it back."""
+
+    scope = models.CharField(_("scope"), max_length=64)
+    key = models.CharField(_("key"), max_length=100)
+    endpoint = models.CharField(_("endpoint"), max_length=200)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True)
+    body = models.JSONField(_("response"), null=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_unique_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"
 
 
 class WorkerHeartbeat(models.Model):

@@ -147,6 +147,10 @@ SPECTACULAR_SETTINGS = {
         "UnitKindEnum": "grid.choices.UnitKind",
         "PartyMemberKindEnum": "grid.choices.PartyMemberKind",
         "CareTagKindEnum": "residents.choices.CareTagKind",
+        "TicketStatusEnum": "demands.choices.TicketStatus",
+        "TicketSourceEnum": "demands.choices.TicketSource",
+        "RatingSourceEnum": "demands.choices.RatingSource",
+        "ResidentStatusEnum": "residents.choices.ResidentStatus",
     },
 }
 

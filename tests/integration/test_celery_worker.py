@@ -63,3 +63,34 @@ def test_a_large_ledger_import_runs_in_the_worker(worker, demo):
     assert status == job.status == ImportStatus.DONE, job.errors
     assert (job.created_count, job.processed_rows, job.progress_percent) == (60, 60, 100)
     assert Resident.objects.filter(name__startswith="居民", household__node=unit).count() == 60
+
+
+def test_the_periodic_ticket_jobs_run_in_a_real_worker(worker, demo):
+    import datetime
+
+    from django.utils import timezone
+
+    from demands import services as ticket_services
+    from demands.choices import Level, TicketStatus
+    from demands.models import Ticket
+    from tests.demands.conftest import Loop
+
+    loop = Loop(demo)
+    late = loop.ticket()
+    Ticket.objects.filter(pk=late.pk).update(response_due=timezone.now() - datetime.timedelta(minutes=5))
+    resolved = ticket_services.ticket_resolve(
+        ticket=ticket_services.ticket_accept(ticket=loop.ticket(), actor=loop.worker_a),
+        actor=loop.worker_a,
+        note="ok",
+    )
+    Ticket.objects.filter(pk=resolved.pk).update(resolved_at=timezone.now() - datetime.timedelta(days=8))
+    app.conf.task_always_eager = False
+    try:
+        escalated = app.send_task("demands.tasks.escalate_overdue", queue=worker).get(timeout=120)
+        closed = app.send_task("demands.tasks.auto_close_resolved", queue=worker).get(timeout=120)
+    finally:
+        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+    assert (escalated, closed) == (1, 1)
+    late.refresh_from_db()
+    assert (late.level, late.is_overdue) == (Level.COMMUNITY, True)
+    assert Ticket.objects.get(pk=resolved.pk).status == TicketStatus.CLOSED
