@@ -79,7 +79,7 @@ def build(*, scale: int = 1, stdout=None) -> dict[str, int]:
             node=place,
             source=rnd.choice([TicketSource.QR, TicketSource.QR, TicketSource.PATROL, TicketSource.STAFF]),
             description=rnd.choice(SAMPLES[code]),
-            location_text=place.name,
+            location_text=rnd.choice(["1单元门口", "2单元楼道", "楼前空地", "地下车库入口", ""]),
             reporter_name="居民" if index % 3 else "",
         )
         tickets += 1
@@ -98,9 +98,14 @@ def build(*, scale: int = 1, stdout=None) -> dict[str, int]:
             response_due=now - back + datetime.timedelta(hours=ticket.category.response_hours),
             resolution_due=now - back + datetime.timedelta(hours=ticket.category.resolution_hours),
         )
-        for event in TicketEvent.objects.filter(ticket=ticket).order_by("id"):
+        # Steps an hour or more apart, in order; the rating a day after the fix.
+        for step, event in enumerate(TicketEvent.objects.filter(ticket=ticket).order_by("id")):
+            hours = step + (20 if event.action in ("close", "reopen") else 0)
             TicketEvent.objects.filter(pk=event.pk).update(
-                created_at=now - back + datetime.timedelta(hours=event.pk % 20)
+                created_at=now - back + datetime.timedelta(hours=hours)
             )
     created["tickets"] = tickets
+    # As if the periodic jobs had been running all along.
+    created["tickets escalated"] = services.escalate_overdue()
+    created["tickets auto-closed"] = services.auto_close_resolved()
     return {k: v for k, v in created.items() if v}

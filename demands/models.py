@@ -160,6 +160,11 @@ class Ticket(models.Model):
         return f"{self.tracking_code} {self.category.name}"
 
 
+# Who acted, when no account did: stored as codes, shown in the reader's language.
+RESIDENT, SYSTEM = "resident", "system"
+ACTOR_LABELS = {RESIDENT: _("Resident"), SYSTEM: _("System")}
+
+
 class TicketEvent(models.Model):
     """One step of a ticket's life: who, when, from which status to which, and why."""
 
@@ -204,6 +209,12 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.from_status} → {self.to_status}"
+
+    @property
+    def actor_name(self) -> str:
+        if self.actor_id:
+            return str(self.actor)
+        return str(ACTOR_LABELS.get(self.actor_label, self.actor_label))
 
 
 class TicketPhoto(models.Model):

@@ -8,12 +8,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from demands import workflow
 from demands.choices import Level, RatingSource, TicketSource, TicketStatus
-from demands.models import Ticket, TicketCategory, TicketEvent, TicketPhoto
+from demands.models import RESIDENT, SYSTEM, Ticket, TicketCategory, TicketEvent, TicketPhoto
 from grid.choices import NodeLevel, Role
 from grid.errors import ConflictError
+from grid.i18n import recorded_text
 from grid.models import Assignment, GridNode, User
 from grid.validators import normalize_phone, validate_phone
 
@@ -118,7 +120,7 @@ def ticket_create(
         "",
         TicketStatus.SUBMITTED,
         actor=created_by,
-        label="" if created_by else _("Resident"),
+        label="" if created_by else RESIDENT,
     )
     _save_photos(ticket, event, photos)
     ticket_dispatch(ticket=ticket)
@@ -215,7 +217,7 @@ def ticket_dispatch(*, ticket: Ticket, actor: User | None = None) -> Ticket:
     candidates = dispatch_candidates(ticket.node, ticket.level)
     if not candidates:
         return ticket
-    return _move(ticket, "assign", actor=actor, label="" if actor else _("System"), assignee=candidates[0])
+    return _move(ticket, "assign", actor=actor, label="" if actor else SYSTEM, assignee=candidates[0])
 
 
 @transaction.atomic
@@ -339,8 +341,11 @@ def ticket_rate(
     Ticket.objects.filter(pk=current.pk).update(
         rating=rating, rating_comment=comment.strip()[:500], rating_source=source, rated_at=timezone.now()
     )
-    label = "" if actor else _("Resident")
-    note = _("Rated %(rating)d/5. %(comment)s") % {"rating": rating, "comment": comment.strip()}
+    label = "" if actor else RESIDENT
+    note = recorded_text(_lazy("Rated %(rating)d/5. %(comment)s")) % {
+        "rating": rating,
+        "comment": comment.strip(),
+    }
     if rating <= UNSATISFIED_AT_OR_BELOW:
         return ticket_reopen(ticket=current, actor=actor, label=label, note=note)
     if current.status == TicketStatus.RESOLVED:
@@ -358,7 +363,7 @@ def phone_reveal(*, ticket: Ticket, actor: User) -> str:
         ticket.status,
         ticket.status,
         actor=actor,
-        note=_("Viewed the reporter's phone."),
+        note=recorded_text(_lazy("Viewed the reporter's phone.")),
     )
     return ticket.reporter_phone
 
@@ -383,7 +388,10 @@ def escalate_overdue(now: datetime.datetime | None = None) -> int:
             if ticket.level < Level.STREET:
                 try:
                     ticket_escalate(
-                        ticket=ticket, actor=None, label=_("System"), note=_("Past its deadline.")
+                        ticket=ticket,
+                        actor=None,
+                        label=SYSTEM,
+                        note=recorded_text(_lazy("Past its deadline.")),
                     )
                 except ConflictError:
                     continue  # it moved on meanwhile
@@ -401,8 +409,8 @@ def auto_close_resolved(now: datetime.datetime | None = None) -> int:
             ticket_close(
                 ticket=ticket,
                 actor=None,
-                label=_("System"),
-                note=_("Closed seven days after resolution without a rating."),
+                label=SYSTEM,
+                note=recorded_text(_lazy("Closed seven days after resolution without a rating.")),
             )
             count += 1
         except ConflictError:

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter
+from grid.i18n import recorded_text
 from grid.scope import object_in_scope, path_checker
 from residents import identity, selectors, services
 from residents.choices import SENSITIVE_TAGS, AccessAction, AgeBand, CareTagKind, Colour, ResidentStatus
@@ -33,7 +34,7 @@ def _colour_action(colour: str, label):
             services.colour_set(
                 household=household,
                 colour=colour,
-                reason=str(_("Set in bulk from the admin")),
+                reason=recorded_text(_("Set in bulk from the admin")),
                 actor=request.user,
             )
         modeladmin.message_user(request, _("Colour marks updated."))

@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from openpyxl import load_workbook
 
+from grid.i18n import recorded_text
 from grid.models import GridNode, User
 from grid.scope import path_checker
 from grid.validators import normalize_phone, validate_phone
@@ -350,7 +352,7 @@ def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
                     household=household,
                     colour=row.colour,
                     previous=household.colour,
-                    reason=_("Set by ledger import"),
+                    reason=recorded_text(_lazy("Set by ledger import")),
                     set_by=user,
                 )
             )

@@ -6,6 +6,7 @@ from demands.models import Ticket, TicketCategory, TicketEvent, TicketPhoto
 from grid.api.fields import ScopedRelatedField
 from grid.models import GridNode, User
 from residents.identity import mask_phone
+from residents.models import Resident
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -46,7 +47,7 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
     def get_actor_name(self, obj) -> str:
-        return str(obj.actor) if obj.actor_id else obj.actor_label
+        return obj.actor_name
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -56,6 +57,7 @@ class TicketSerializer(serializers.ModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True)
     node = ScopedRelatedField(related_model=GridNode)
     node_name = serializers.CharField(source="node.name", read_only=True)
+    reporter_resident = ScopedRelatedField(related_model=Resident, required=False, allow_null=True)
     assignee_name = serializers.CharField(source="assignee.__str__", read_only=True, default="")
     reporter_phone = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=20)
     reporter_phone_masked = serializers.SerializerMethodField()
@@ -77,6 +79,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "location_text",
             "latitude",
             "longitude",
+            "reporter_resident",
             "reporter_name",
             "reporter_phone",
             "reporter_phone_masked",

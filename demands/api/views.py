@@ -93,7 +93,8 @@ class TicketViewSet(ScopedReadCreateViewSet):
             location_text=data.get("location_text", ""),
             latitude=data.get("latitude"),
             longitude=data.get("longitude"),
-            reporter_name=data.get("reporter_name", ""),
+            reporter_resident=data.get("reporter_resident"),
+            reporter_name=data.get("reporter_name", "") or getattr(data.get("reporter_resident"), "name", ""),
             reporter_phone=data.get("reporter_phone", ""),
             created_by=self.request.user,
         )

@@ -68,3 +68,17 @@ def test_resolved_tickets_close_after_seven_days_without_a_rating(loop):
     assert Ticket.objects.get(pk=old.pk).status == TicketStatus.CLOSED
     assert Ticket.objects.get(pk=recent.pk).status == TicketStatus.RESOLVED
     assert services.auto_close_resolved() == 0
+
+
+def test_run_periodic_jobs_runs_the_whole_beat_schedule_once(loop):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    late = _age(loop.ticket(), response_due=timezone.now() - datetime.timedelta(minutes=1))
+    out = StringIO()
+    call_command("run_periodic_jobs", stdout=out)
+    assert "tickets-escalate-overdue: 1" in out.getvalue()
+    assert "worker-heartbeat" in out.getvalue()
+    late.refresh_from_db()
+    assert late.level == Level.COMMUNITY
