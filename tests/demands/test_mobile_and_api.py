@@ -210,9 +210,16 @@ def test_staff_enter_a_report_for_a_registered_resident(loop, api_client):
 
     register = Register(loop.demo)
     api_client.force_authenticate(loop.secretary)
-    payload = {"category": "elderly", "node": loop.building_a.pk, "description": "需要助餐", "source": "staff",
-               "reporter_resident": register.elder.pk}
+    payload = {
+        "category": "elderly",
+        "node": loop.building_a.pk,
+        "description": "需要助餐",
+        "source": "staff",
+        "reporter_resident": register.elder.pk,
+    }
     created = api_client.post("/api/v1/tickets/", payload, format="json").json()
     assert (created["reporter_resident"], created["reporter_name"]) == (register.elder.pk, "王秀兰")
-    elsewhere = api_client.post("/api/v1/tickets/", {**payload, "reporter_resident": register.far.pk}, format="json")
+    elsewhere = api_client.post(
+        "/api/v1/tickets/", {**payload, "reporter_resident": register.far.pk}, format="json"
+    )
     assert elsewhere.status_code == 400 and "reporter_resident" in elsewhere.json()
