@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from config.health import healthz
+from demands import list_views
 from demands import views as demands_views
 from grid import views as grid_views
 from residents import views as residents_views
@@ -22,6 +23,8 @@ urlpatterns = [
     path("m/tickets/<int:pk>/", demands_views.mobile_ticket, name="mobile-ticket"),
     path("m/tickets/<int:pk>/call/", demands_views.mobile_call_reporter, name="mobile-call-reporter"),
     path("m/report/", demands_views.mobile_report, name="mobile-report"),
+    path("m/wishes/", list_views.mobile_wishes, name="mobile-wishes"),
+    path("w/<str:code>/", list_views.wish_wall, name="wish-wall"),
     path("r/<str:code>/", demands_views.public_report, name="public-report"),
     path("t/<str:code>/", demands_views.public_track, name="public-track"),
     path("tickets/qr/", demands_views.qr_sheet, name="ticket-qr"),

@@ -353,3 +353,7 @@ class ApiClientAdmin(ScopedAdminMixin, admin.ModelAdmin):
         for client in queryset:
             open311.revoke_key(client=client)
         self.message_user(request, _("Revoked."))
+
+
+# The lists, claims and deliberation have their own admin module.
+from demands import list_admin  # noqa: E402, F401

@@ -15,5 +15,11 @@ class DemandsConfig(AppConfig):
 
         permissions.register()
         register_builder(build_demo)
+        from demands.list_demo import build as build_lists
+
+        register_builder(build_lists)
         mobile.register(mobile.MenuEntry("mobile-queue", _("My tickets"), "demands.view_ticket", 10))
         mobile.register(mobile.MenuEntry("mobile-report", _("Report what I found"), "demands.add_ticket", 15))
+        mobile.register(
+            mobile.MenuEntry("mobile-wishes", _("Micro-wishes to claim"), "demands.add_claim", 30)
+        )

@@ -70,3 +70,73 @@ def is_open(ticket: Ticket) -> bool:
 
 def api_client_list(*, user) -> QuerySet[ApiClient]:
     return scope_queryset(ApiClient.objects.select_related("node", "created_by"), user)
+
+
+def demand_list(*, user) -> QuerySet:
+    from django.db.models import Count
+
+    from demands.models import Demand
+
+    return scope_queryset(
+        Demand.objects.select_related("node", "beneficiary_resident")
+        .annotate(active_claims=Count("claims", filter=Q(claims__status__in=["claimed", "in_progress"])))
+        .order_by("-created_at"),
+        user,
+    )
+
+
+def resource_list(*, user) -> QuerySet:
+    from demands.models import Resource
+
+    return scope_queryset(Resource.objects.select_related("community", "unit", "member"), user)
+
+
+def project_list(*, user) -> QuerySet:
+    from demands.models import Milestone, Project
+
+    return scope_queryset(
+        Project.objects.select_related("node", "owner_unit").prefetch_related(
+            Prefetch("milestones", queryset=Milestone.objects.order_by("due_on", "id")), "demands"
+        ),
+        user,
+    )
+
+
+def claim_list(*, user) -> QuerySet:
+    from demands.models import Claim
+
+    return scope_queryset(
+        Claim.objects.select_related("community", "demand", "project", "unit", "member"), user
+    )
+
+
+def registration_list(*, user) -> QuerySet:
+    from demands.models import CommunityRegistration
+
+    return scope_queryset(
+        CommunityRegistration.objects.select_related("community", "unit", "member", "decided_by"), user
+    )
+
+
+def topic_list(*, user) -> QuerySet:
+    from django.db.models import Count
+
+    from demands.models import Topic, TopicOption
+
+    return scope_queryset(
+        Topic.objects.select_related("node")
+        .prefetch_related(
+            "participants",
+            Prefetch("options", queryset=TopicOption.objects.annotate(votes=Count("ballots")).order_by("id")),
+            "meetings",
+        )
+        .order_by("-created_at"),
+        user,
+    )
+
+
+def my_memberships(user) -> QuerySet:
+    """The party memberships held by a signed-in account."""
+    from grid.models import PartyMembership
+
+    return PartyMembership.objects.filter(user=user, left_on__isnull=True).select_related("organization")

@@ -1,0 +1,45 @@
+from demands.models.deliberation import Ballot, Meeting, Topic, TopicOption, TopicParticipant
+from demands.models.lists import (
+    Claim,
+    CommunityRegistration,
+    Demand,
+    Milestone,
+    Project,
+    Resource,
+    ResourceBooking,
+)
+from demands.models.tickets import (
+    ACTOR_LABELS,
+    RESIDENT,
+    SYSTEM,
+    ApiClient,
+    Ticket,
+    TicketCategory,
+    TicketEvent,
+    TicketPhoto,
+    new_tracking_code,
+)
+
+__all__ = [
+    "ACTOR_LABELS",
+    "RESIDENT",
+    "SYSTEM",
+    "ApiClient",
+    "Ballot",
+    "Claim",
+    "CommunityRegistration",
+    "Demand",
+    "Meeting",
+    "Milestone",
+    "Project",
+    "Resource",
+    "ResourceBooking",
+    "Ticket",
+    "TicketCategory",
+    "TicketEvent",
+    "TicketPhoto",
+    "Topic",
+    "TopicOption",
+    "TopicParticipant",
+    "new_tracking_code",
+]
