@@ -5,9 +5,10 @@ from rest_framework.routers import DefaultRouter
 from demands.api.urls import router as demands_router
 from grid.api.urls import router as grid_router
 from residents.api.urls import router as residents_router
+from services.api.urls import router as services_router
 
 router = DefaultRouter()
-for app_router in (grid_router, residents_router, demands_router):
+for app_router in (grid_router, residents_router, demands_router, services_router):
     router.registry.extend(app_router.registry)
 
 urlpatterns = router.urls

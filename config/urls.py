@@ -9,6 +9,7 @@ from demands import list_views
 from demands import views as demands_views
 from grid import views as grid_views
 from residents import views as residents_views
+from services import views as services_views
 
 urlpatterns = [
     path("", grid_views.home, name="home"),
@@ -25,6 +26,13 @@ urlpatterns = [
     path("m/report/", demands_views.mobile_report, name="mobile-report"),
     path("m/wishes/", list_views.mobile_wishes, name="mobile-wishes"),
     path("w/<str:code>/", list_views.wish_wall, name="wish-wall"),
+    path("m/visits/", services_views.mobile_visits, name="mobile-visits"),
+    path("m/visits/<int:household_id>/new/", services_views.mobile_visit_new, name="mobile-visit-new"),
+    path("m/events/", services_views.mobile_events, name="mobile-events"),
+    path("m/events/<int:pk>/", services_views.mobile_event_signin, name="mobile-event-signin"),
+    path("e/<str:code>/", services_views.self_checkin, name="event-checkin"),
+    path("services/programmes/<int:pk>/", services_views.programme_eligible, name="programme-eligible"),
+    path("services/leaderboard/", services_views.leaderboard, name="leaderboard"),
     path("r/<str:code>/", demands_views.public_report, name="public-report"),
     path("t/<str:code>/", demands_views.public_track, name="public-track"),
     path("tickets/qr/", demands_views.qr_sheet, name="ticket-qr"),

@@ -151,6 +151,9 @@ SPECTACULAR_SETTINGS = {
         "TicketSourceEnum": "demands.choices.TicketSource",
         "RatingSourceEnum": "demands.choices.RatingSource",
         "ResidentStatusEnum": "residents.choices.ResidentStatus",
+        "ColourEnum": "residents.choices.Colour",
+        "ParticipantRoleEnum": "services.choices.ParticipantRole",
+        "GridRoleEnum": "grid.choices.Role",
     },
 }
 

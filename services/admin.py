@@ -1,0 +1,256 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter
+from grid.errors import ConflictError
+from services import services
+from services.assessment import assessment_compute, assessment_publish
+from services.models import (
+    Assessment,
+    AssessmentRound,
+    Delivery,
+    EventKind,
+    EventSeries,
+    Indicator,
+    Participation,
+    PointsAccount,
+    PointsEntry,
+    PointsTransaction,
+    Programme,
+    Reward,
+    ServiceEvent,
+    Visit,
+    VisitCadence,
+)
+
+
+def _each(modeladmin, request, queryset, call):
+    for obj in queryset:
+        try:
+            call(obj)
+        except (ValidationError, ConflictError) as error:
+            text = error.message if isinstance(error, ConflictError) else "; ".join(error.messages)
+            modeladmin.message_user(request, f"{obj}: {text}", level=messages.ERROR)
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EventKind)
+class EventKindAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "points_per_hour", "is_co_building"]
+    list_editable = ["points_per_hour", "is_co_building"]
+
+
+@admin.register(EventSeries)
+class EventSeriesAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "title",
+        "node",
+        "kind",
+        "recurrence",
+        "weekday",
+        "day_of_month",
+        "start_time",
+        "starts_on",
+        "ends_on",
+    ]
+    autocomplete_fields = ["node"]
+    actions = ["generate"]
+
+    @admin.action(description=_("Create the occurrences of the next 60 days"), permissions=["change"])
+    def generate(self, request, queryset):
+        until = timezone.localdate() + timezone.timedelta(days=60)
+        made = sum(services.series_generate(series=series, until=until) for series in queryset)
+        self.message_user(request, _("%(n)d events created.") % {"n": made})
+
+
+class ParticipationInline(admin.TabularInline):
+    model = Participation
+    fields = ["name", "role", "hours", "checked_in_at", "user", "member"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ServiceEvent)
+class ServiceEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "title",
+        "kind",
+        "node",
+        "starts_at",
+        "organizer_kind",
+        "people",
+        "hours",
+        "points_awarded_at",
+    ]
+    list_filter = ["kind", "organizer_kind", SubtreeListFilter]
+    search_fields = ["title", "place"]
+    autocomplete_fields = ["node", "organizer_unit", "organizer_org", "beneficiaries"]
+    readonly_fields = ["series", "checkin_code", "points_awarded_at"]
+    exclude = ["created_by", "cancelled_at"]
+    inlines = [ParticipationInline]
+    date_hierarchy = "starts_at"
+    actions = ["award"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("kind", "node")
+            .annotate(n=Count("participations"), h=Sum("participations__hours"))
+        )
+
+    @admin.display(description=_("person-times"), ordering="n")
+    def people(self, obj):
+        return obj.n
+
+    @admin.display(description=_("volunteer hours"), ordering="h")
+    def hours(self, obj):
+        return obj.h or 0
+
+    def save_model(self, request, obj, form, change):
+        data = {k: v for k, v in form.cleaned_data.items() if k != "beneficiaries"}
+        if not change:
+            obj.pk = services.event_create(created_by=request.user, **data).pk
+            return
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Award points for the selected events"), permissions=["change"])
+    def award(self, request, queryset):
+        _each(self, request, queryset, lambda e: services.award_points(event=e, actor=request.user))
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "node", "benefit", "monthly_subsidy", "discount_percent", "is_active", "eligible"]
+    autocomplete_fields = ["node"]
+
+    @admin.display(description=_("eligible residents"))
+    def eligible(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("programme-eligible", args=[obj.pk]), _("List"))
+
+    def save_model(self, request, obj, form, change):
+        from services.eligibility import validate_rule
+
+        validate_rule(form.cleaned_data["rule"])
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ScopedAdminMixin, ReadOnly):
+    list_display = ["delivered_on", "programme", "resident", "kind", "amount", "recorded_by"]
+    list_select_related = ["programme", "resident", "recorded_by"]
+    list_filter = ["programme", "kind"]
+
+
+@admin.register(VisitCadence)
+class VisitCadenceAdmin(admin.ModelAdmin):
+    list_display = ["colour", "days"]
+
+
+@admin.register(Visit)
+class VisitAdmin(ScopedAdminMixin, ReadOnly):
+    list_display = ["visited_at", "household", "visitor", "colour_before", "colour_after", "ticket", "demand"]
+    list_select_related = [
+        "household",
+        "household__node",
+        "household__node__parent",
+        "visitor",
+        "ticket",
+        "demand",
+    ]
+    list_filter = [SubtreeListFilter, "colour_after"]
+    search_fields = ["household__room", "household__node__name", "findings"]
+    date_hierarchy = "visited_at"
+
+
+@admin.register(PointsAccount)
+class PointsAccountAdmin(ScopedAdminMixin, ReadOnly):
+    list_display = ["name", "kind", "community", "balance"]
+    list_filter = ["kind", SubtreeListFilter]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("community").annotate(total=Sum("entries__amount"))
+        )
+
+    @admin.display(description=_("balance"), ordering="total")
+    def balance(self, obj):
+        return obj.total or 0
+
+
+class EntryInline(admin.TabularInline):
+    model = PointsEntry
+    fields = ["account", "amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PointsTransaction)
+class PointsTransactionAdmin(ScopedAdminMixin, ReadOnly):
+    list_display = ["created_at", "kind", "memo", "community"]
+    list_filter = ["kind", SubtreeListFilter]
+    list_select_related = ["community"]
+    inlines = [EntryInline]
+
+
+@admin.register(Reward)
+class RewardAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "kind", "cost", "stock", "provider", "community", "is_active"]
+    autocomplete_fields = ["community"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "weight", "is_active", "order"]
+    list_editable = ["weight", "is_active"]
+
+
+@admin.register(AssessmentRound)
+class AssessmentRoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["street", "month", "status", "computed_at", "published_at", "board"]
+    readonly_fields = ["status", "weights", "computed_at", "published_at"]
+    autocomplete_fields = ["street"]
+    actions = ["compute", "publish"]
+
+    @admin.display(description=_("leaderboard"))
+    def board(self, obj):
+        return format_html('<a href="{}?round={}">{}</a>', reverse("leaderboard"), obj.pk, _("Open"))
+
+    @admin.action(description=_("Compute the selected rounds"), permissions=["change"])
+    def compute(self, request, queryset):
+        _each(self, request, queryset, lambda r: assessment_compute(street=r.street, month=r.month))
+
+    @admin.action(description=_("Publish (freeze) the selected rounds"), permissions=["change"])
+    def publish(self, request, queryset):
+        _each(self, request, queryset, lambda r: assessment_publish(round_=r))
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ScopedAdminMixin, ReadOnly):
+    list_display = ["round", "grid", "score", "rank_in_street", "rank_in_community"]
+    list_select_related = ["round", "round__street", "grid"]
+    list_filter = ["round"]

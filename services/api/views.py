@@ -1,0 +1,440 @@
+"""API: service-events, visits, programs, points and assessments."""
+
+import django_filters
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from demands.selectors import active_categories
+from grid.api.fields import ScopedRelatedField
+from grid.api.views import ScopedReadCreateViewSet
+from grid.filtersets import SubtreeFilter
+from grid.models import GridNode
+from grid.scope import object_in_scope, scope_queryset
+from residents.choices import Colour
+from residents.models import Household
+from residents.selectors import resident_list
+from services import selectors, services
+from services.assessment import assessment_compute, assessment_publish
+from services.choices import ParticipantRole
+from services.eligibility import eligible_residents
+from services.models import (
+    Assessment,
+    AssessmentRound,
+    EventKind,
+    Participation,
+    PointsAccount,
+    PointsEntry,
+    Programme,
+    Reward,
+    ServiceEvent,
+    Visit,
+)
+
+
+class AwardResultSerializer(serializers.Serializer):
+    awarded = serializers.IntegerField()
+
+
+class DueSerializer(serializers.Serializer):
+    household = serializers.IntegerField()
+    address = serializers.CharField()
+    colour = serializers.CharField()
+    last_visit = serializers.DateTimeField(allow_null=True)
+
+
+class EligibleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    age = serializers.IntegerField()
+    address = serializers.CharField()
+
+
+class DeliveryResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subsidy_left = serializers.DecimalField(max_digits=8, decimal_places=2)
+
+
+class RoundResultSerializer(serializers.Serializer):
+    round = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class ParticipationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Participation
+        fields = ["id", "role", "user", "member", "name", "hours", "checked_in_at"]
+
+
+class ServiceEventSerializer(serializers.ModelSerializer):
+    node = ScopedRelatedField(related_model=GridNode)
+    kind = serializers.SlugRelatedField(slug_field="code", queryset=EventKind.objects.all())
+    participant_count = serializers.IntegerField(read_only=True, default=0)
+    volunteer_hours = serializers.DecimalField(read_only=True, max_digits=9, decimal_places=2, default=0)
+
+    class Meta:
+        model = ServiceEvent
+        fields = [
+            "id",
+            "node",
+            "kind",
+            "title",
+            "organizer_kind",
+            "organizer_unit",
+            "organizer_org",
+            "starts_at",
+            "ends_at",
+            "place",
+            "description",
+            "beneficiary_count",
+            "series",
+            "participant_count",
+            "volunteer_hours",
+            "points_awarded_at",
+            "cancelled_at",
+        ]
+        read_only_fields = ["series", "points_awarded_at", "cancelled_at"]
+
+    def create(self, validated_data):
+        return services.event_create(created_by=self.context["request"].user, **validated_data)
+
+
+class SignInSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=ParticipantRole.choices)
+    user = serializers.IntegerField(required=False, allow_null=True)
+    member = serializers.IntegerField(required=False, allow_null=True)
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=50)
+    hours = serializers.DecimalField(required=False, allow_null=True, max_digits=5, decimal_places=2)
+
+
+class EventFilterSet(django_filters.FilterSet):
+    node = SubtreeFilter()
+    kind = django_filters.CharFilter(field_name="kind__code")
+    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+
+    class Meta:
+        model = ServiceEvent
+        fields = ["node", "kind", "starts_after", "starts_before"]
+
+
+class EventViewSet(ScopedReadCreateViewSet):
+    """Service events; `sign-in` records a participant, `award-points` credits their hours once."""
+
+    selector = selectors.event_list
+    serializer_class = ServiceEventSerializer
+    filterset_class = EventFilterSet
+    action_permissions = {"sign_in": "change", "award_points": "change", "participants": "view"}
+
+    @extend_schema(request=SignInSerializer, responses=ParticipationSerializer)
+    @action(detail=True, methods=["post"], url_path="sign-in")
+    def sign_in(self, request, pk=None):
+        event = self.get_object()
+        payload = SignInSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        from grid.models import PartyMembership, User
+
+        user = User.objects.filter(pk=data.get("user")).first() if data.get("user") else None
+        member = PartyMembership.objects.filter(pk=data.get("member")).first() if data.get("member") else None
+        participation = services.sign_in(
+            event=event,
+            role=data["role"],
+            user=user,
+            member=member,
+            name=data["name"],
+            hours=data.get("hours"),
+            by=request.user,
+        )
+        return Response(ParticipationSerializer(participation).data, status=201)
+
+    @extend_schema(request=None, responses=AwardResultSerializer)
+    @action(detail=True, methods=["post"], url_path="award-points")
+    def award_points(self, request, pk=None):
+        return Response({"awarded": services.award_points(event=self.get_object(), actor=request.user)})
+
+    @extend_schema(responses=ParticipationSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def participants(self, request, pk=None):
+        return Response(ParticipationSerializer(self.get_object().participations.all(), many=True).data)
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    household = ScopedRelatedField(related_model=Household)
+    address = serializers.CharField(source="household.address", read_only=True)
+    colour = serializers.ChoiceField(choices=Colour.choices, required=False, write_only=True)
+    colour_reason = serializers.CharField(required=False, allow_blank=True, write_only=True, max_length=200)
+    ticket_category = serializers.SlugRelatedField(
+        slug_field="code", queryset=active_categories(), required=False, write_only=True
+    )
+    ticket_description = serializers.CharField(required=False, write_only=True, max_length=1000)
+    demand_title = serializers.CharField(required=False, write_only=True, max_length=100)
+    demand_kind = serializers.CharField(required=False, write_only=True, default="other")
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "household",
+            "address",
+            "visitor",
+            "visited_at",
+            "findings",
+            "colour_before",
+            "colour_after",
+            "ticket",
+            "demand",
+            "colour",
+            "colour_reason",
+            "ticket_category",
+            "ticket_description",
+            "demand_title",
+            "demand_kind",
+        ]
+        read_only_fields = ["visitor", "visited_at", "colour_before", "colour_after", "ticket", "demand"]
+
+    def validate(self, attrs):
+        if bool(attrs.get("ticket_category")) != bool(attrs.get("ticket_description")):
+            raise serializers.ValidationError(
+                {"ticket_description": "ticket_category and ticket_description go together."}
+            )
+        return attrs
+
+    def create(self, validated_data):
+        ticket = demand = None
+        if validated_data.get("ticket_category"):
+            ticket = {
+                "category": validated_data["ticket_category"],
+                "description": validated_data["ticket_description"],
+            }
+        if validated_data.get("demand_title"):
+            demand = {
+                "title": validated_data["demand_title"],
+                "kind": validated_data.get("demand_kind") or "other",
+            }
+        return services.visit_record(
+            household=validated_data["household"],
+            visitor=self.context["request"].user,
+            findings=validated_data["findings"],
+            colour=validated_data.get("colour"),
+            colour_reason=validated_data.get("colour_reason", ""),
+            ticket=ticket,
+            demand=demand,
+        )
+
+
+class VisitFilterSet(django_filters.FilterSet):
+    node = SubtreeFilter()
+    household = django_filters.NumberFilter(field_name="household")
+
+    class Meta:
+        model = Visit
+        fields = ["node", "household"]
+
+
+class VisitViewSet(ScopedReadCreateViewSet):
+    """Home visits; `due` lists the households in the caller's area due a visit by colour cadence."""
+
+    selector = selectors.visit_list
+    serializer_class = VisitSerializer
+    filterset_class = VisitFilterSet
+
+    @extend_schema(responses=DueSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def due(self, request):
+        rows = selectors.overdue_households(user=request.user)[:500]
+        return Response(
+            [
+                {"household": h.pk, "address": h.address, "colour": h.colour, "last_visit": h.last_visit}
+                for h in rows
+            ]
+        )
+
+
+class ProgrammeSerializer(serializers.ModelSerializer):
+    node = ScopedRelatedField(related_model=GridNode)
+
+    class Meta:
+        model = Programme
+        fields = ["id", "node", "name", "benefit", "rule", "monthly_subsidy", "discount_percent", "is_active"]
+
+    def create(self, validated_data):
+        return services.programme_create(**validated_data)
+
+
+class DeliverySerializer(serializers.Serializer):
+    resident = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["meal", "home_delivery", "subsidy_exchange", "service"])
+    amount = serializers.DecimalField(max_digits=8, decimal_places=2, required=False, default=0)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class ProgrammeViewSet(ScopedReadCreateViewSet):
+    """Programmes with eligibility rules; `eligible` lists who qualifies today, `deliveries` records one."""
+
+    selector = selectors.programme_list
+    serializer_class = ProgrammeSerializer
+    filterset_class = None
+    action_permissions = {"eligible": "view", "deliveries": "change"}
+
+    @extend_schema(responses=EligibleSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def eligible(self, request, pk=None):
+        programme = self.get_object()
+        residents = scope_queryset(eligible_residents(programme), request.user).select_related(
+            "household__node__parent"
+        )
+        page = self.paginate_queryset(residents.order_by("id"))
+        return self.get_paginated_response(
+            [{"id": r.pk, "name": r.name, "age": r.age, "address": r.household.address} for r in page]
+        )
+
+    @extend_schema(request=DeliverySerializer, responses={201: DeliveryResultSerializer})
+    @action(detail=True, methods=["post"])
+    def deliveries(self, request, pk=None):
+        programme = self.get_object()
+        payload = DeliverySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        resident = resident_list(user=request.user).filter(pk=data["resident"]).first()
+        if resident is None:
+            raise PermissionDenied
+        delivery = services.delivery_record(
+            programme=programme,
+            resident=resident,
+            kind=data["kind"],
+            amount=data["amount"],
+            note=data["note"],
+            actor=request.user,
+        )
+        return Response(
+            {
+                "id": delivery.pk,
+                "subsidy_left": services.subsidy_left(programme, resident, delivery.delivered_on),
+            },
+            status=201,
+        )
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    memo = serializers.CharField(source="transaction.memo")
+    at = serializers.DateTimeField(source="transaction.created_at")
+
+    class Meta:
+        model = PointsEntry
+        fields = ["id", "amount", "memo", "at"]
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    balance = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = PointsAccount
+        fields = ["id", "community", "kind", "user", "member", "name", "balance"]
+
+
+class RedeemSerializer(serializers.Serializer):
+    reward = serializers.PrimaryKeyRelatedField(queryset=Reward.objects.filter(is_active=True))
+
+
+class PointsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The time bank: accounts with balances derived from the ledger; `entries`, `redeem`."""
+
+    serializer_class = AccountSerializer
+    action_permissions = {"redeem": "change", "entries": "view"}
+
+    def get_queryset(self):
+        return selectors.account_list(user=self.request.user).order_by("kind", "name")
+
+    @extend_schema(responses=EntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def entries(self, request, pk=None):
+        entries = (
+            self.get_object().entries.select_related("transaction").order_by("-transaction__created_at")[:500]
+        )
+        return Response(EntrySerializer(entries, many=True).data)
+
+    @extend_schema(request=RedeemSerializer, responses=AccountSerializer)
+    @action(detail=True, methods=["post"])
+    def redeem(self, request, pk=None):
+        account = self.get_object()
+        if not object_in_scope(request.user, account, "services.add_pointstransaction"):
+            raise PermissionDenied
+        payload = RedeemSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.points_redeem(account=account, reward=payload.validated_data["reward"], actor=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=account.pk)).data)
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    grid_name = serializers.CharField(source="grid.name", read_only=True)
+    community_name = serializers.CharField(source="grid.parent.name", read_only=True)
+    month = serializers.DateField(source="round.month", read_only=True)
+    published = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "round",
+            "month",
+            "published",
+            "grid",
+            "grid_name",
+            "community_name",
+            "values",
+            "score",
+            "rank_in_street",
+            "rank_in_community",
+        ]
+
+    def get_published(self, obj) -> bool:
+        return obj.round.status == "published"
+
+
+class RoundSerializer(serializers.Serializer):
+    street = serializers.IntegerField()
+    month = serializers.DateField()
+
+
+class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The grid competition: scores per grid per month; `compute` and `publish` a round."""
+
+    serializer_class = AssessmentSerializer
+    filterset_fields = ["round"]
+    action_permissions = {"compute": "add", "publish": "add"}
+
+    def get_queryset(self):
+        return selectors.assessment_list(user=self.request.user)
+
+    def _round_permission(self, request, street):
+        if not object_in_scope(request.user, AssessmentRound(street=street), "services.add_assessmentround"):
+            raise PermissionDenied
+
+    @extend_schema(request=RoundSerializer, responses=RoundResultSerializer)
+    @action(detail=False, methods=["post"])
+    def compute(self, request):
+        payload = RoundSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        street = GridNode.objects.filter(pk=payload.validated_data["street"], level="street").first()
+        if street is None:
+            raise PermissionDenied
+        self._round_permission(request, street)
+        round_ = assessment_compute(street=street, month=payload.validated_data["month"])
+        return Response({"round": round_.pk, "status": round_.status})
+
+    @extend_schema(request=RoundSerializer, responses=RoundResultSerializer)
+    @action(detail=False, methods=["post"])
+    def publish(self, request):
+        payload = RoundSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        round_ = AssessmentRound.objects.filter(
+            street_id=payload.validated_data["street"], month=payload.validated_data["month"].replace(day=1)
+        ).first()
+        if round_ is None:
+            raise PermissionDenied
+        self._round_permission(request, round_.street)
+        round_ = assessment_publish(round_=round_)
+        return Response({"round": round_.pk, "status": round_.status})

@@ -1,0 +1,75 @@
+"""Programme eligibility as data, compiled to one query over residents."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from residents.choices import CareTagKind, Colour, ResidenceKind, ResidentStatus
+from residents.models import CareTag, Resident
+from residents.selectors import birth_date_bounds
+
+CONDITIONS = {"age_min", "age_max", "tag", "gender", "residence_kind", "colour"}
+
+
+def validate_rule(rule) -> None:
+    """Raise ValidationError unless `rule` is a well-formed {"all"/"any": [...]} tree."""
+    if not isinstance(rule, dict) or len(rule) != 1:
+        raise ValidationError(_('A rule is {"all": [...]} or {"any": [...]}.'))
+    ((key, items),) = rule.items()
+    if key in ("all", "any"):
+        if not isinstance(items, list) or not items:
+            raise ValidationError(_('"%(key)s" needs a non-empty list.') % {"key": key})
+        for item in items:
+            validate_rule(item)
+        return
+    if key not in CONDITIONS:
+        raise ValidationError(_('Unknown condition "%(key)s".') % {"key": key})
+    if key in ("age_min", "age_max") and (not isinstance(items, int) or not 0 <= items <= 130):
+        raise ValidationError(_("An age is a whole number from 0 to 130."))
+    choices = {
+        "tag": CareTagKind.values,
+        "gender": ["male", "female"],
+        "residence_kind": ResidenceKind.values,
+        "colour": Colour.values,
+    }
+    if key in choices and items not in choices[key]:
+        raise ValidationError(_('"%(value)s" is not a valid %(key)s.') % {"value": items, "key": key})
+
+
+def _condition(rule, on: datetime.date) -> Q:
+    ((key, value),) = rule.items()
+    if key == "all":
+        condition = Q()
+        for item in value:
+            condition &= _condition(item, on)
+        return condition
+    if key == "any":
+        condition = Q(pk__in=[])
+        for item in value:
+            condition |= _condition(item, on)
+        return condition
+    if key == "age_min":
+        return birth_date_bounds(value, None, on)
+    if key == "age_max":
+        return birth_date_bounds(None, value, on)
+    if key == "tag":
+        current = CareTag.objects.filter(
+            Q(until__isnull=True) | Q(until__gt=on), resident=OuterRef("pk"), kind=value, since__lte=on
+        )
+        return Q(Exists(current))
+    if key == "colour":
+        return Q(colour=value) | Q(household__colour=value)
+    return Q(**{key: value})
+
+
+def eligible_residents(programme, on: datetime.date | None = None) -> QuerySet[Resident]:
+    """Living residents of the programme's area who meet its rule on the given day."""
+    on = on or timezone.localdate()
+    return Resident.objects.filter(
+        _condition(programme.rule, on),
+        household__node__path__startswith=programme.node.path,
+        status=ResidentStatus.ACTIVE,
+    )

@@ -1,0 +1,258 @@
+import io
+
+import segno
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from demands import lists as demand_lists
+from grid.errors import ConflictError
+from grid.idempotency import run_once, scope_for
+from grid.models import User
+from grid.scope import object_in_scope, scope_queryset
+from residents.models import Household
+from services import selectors, services
+from services.assessment import DEFINITIONS
+from services.choices import ParticipantRole
+from services.eligibility import eligible_residents
+from services.forms import SignInForm, VisitForm
+from services.models import AssessmentRound, Participation, ServiceEvent
+
+
+@login_required
+@permission_required("services.add_visit", raise_exception=True)
+def mobile_visits(request):
+    """Households in my area due a home visit, by colour cadence: red first."""
+    households = list(selectors.overdue_households(user=request.user)[:200])
+    return render(
+        request, "mobile/visits.html", {"households": households, "cadence": services.cadence_days()}
+    )
+
+
+@login_required
+@permission_required("services.add_visit", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def mobile_visit_new(request, household_id):
+    household = get_object_or_404(
+        scope_queryset(
+            Household.objects.select_related("node", "node__parent"),
+            request.user,
+            permission="services.add_visit",
+        ),
+        pk=household_id,
+    )
+    form = VisitForm(
+        request.POST or None, request.FILES or None, initial={"colour": household.colour or "blue"}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def record():
+            visit = services.visit_record(
+                household=household,
+                visitor=request.user,
+                findings=data["findings"],
+                colour=data["colour"],
+                colour_reason=data["colour_reason"],
+                photos=data["photos"],
+                ticket={"category": data["ticket_category"], "description": data["ticket_description"]}
+                if data["raise_ticket"]
+                else None,
+                demand={"title": data["demand_title"], "kind": data["demand_kind"] or "other"}
+                if data["raise_demand"]
+                else None,
+            )
+            return 201, {"visit": visit.pk}
+
+        try:
+            run_once(
+                scope=scope_for(request), key=data["idempotency_key"], endpoint=request.path, action=record
+            )
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            return redirect("mobile-visits")
+    members = household.members.filter(status="active").prefetch_related("care_tags")
+    return render(
+        request, "mobile/visit_form.html", {"household": household, "form": form, "members": members}
+    )
+
+
+@login_required
+@permission_required("services.view_serviceevent", raise_exception=True)
+def mobile_events(request):
+    today = timezone.localdate()
+    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
+    events = (
+        selectors.event_list(user=request.user)
+        .filter(starts_at__gte=start - timezone.timedelta(days=1))
+        .order_by("starts_at")[:30]
+    )
+    return render(request, "mobile/events.html", {"events": events})
+
+
+def _candidates(event: ServiceEvent):
+    """People an organizer can tick: the grid's workers and the community's registered members."""
+    from grid.models import Assignment
+
+    community = demand_lists.community_of(event.node)
+    users = (
+        User.objects.filter(
+            assignments__in=Assignment.objects.current().filter(node__path__startswith=community.path)
+        )
+        .distinct()
+        .order_by("name")[:200]
+    )
+    return [(str(u.pk), str(u)) for u in users]
+
+
+@login_required
+@permission_required("services.add_participation", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def mobile_event_signin(request, pk):
+    """The organizer ticks who came; the event's QR code lets participants sign in themselves."""
+    event = get_object_or_404(selectors.event_list(user=request.user), pk=pk)
+    if not object_in_scope(request.user, event, "services.add_participation"):
+        raise PermissionDenied
+    form = SignInForm(request.POST or None)
+    form.fields["participants"].choices = _candidates(event)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def tick():
+            for user in User.objects.filter(pk__in=data["participants"]):
+                services.sign_in(
+                    event=event,
+                    role=ParticipantRole.GRID_WORKER
+                    if user.assignments.exists()
+                    else ParticipantRole.VOLUNTEER,
+                    user=user,
+                    by=request.user,
+                )
+            if data["extra_name"]:
+                services.sign_in(
+                    event=event, role=ParticipantRole.VOLUNTEER, name=data["extra_name"], by=request.user
+                )
+            return 200, {"event": event.pk}
+
+        try:
+            run_once(
+                scope=scope_for(request), key=data["idempotency_key"], endpoint=request.path, action=tick
+            )
+            return redirect("mobile-event-signin", pk=event.pk)
+        except (ValidationError, ConflictError) as error:
+            form.add_error(None, getattr(error, "message", None) or "; ".join(error.messages))
+    present = event.participations.order_by("checked_in_at")
+    checkin_url = request.build_absolute_uri(f"/e/{event.checkin_code}/")
+    return render(
+        request,
+        "mobile/event_signin.html",
+        {
+            "event": event,
+            "form": form,
+            "present": present,
+            "checkin_url": checkin_url,
+            "qr": segno.make(checkin_url, error="m").svg_inline(scale=4),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def self_checkin(request, code):
+    """A participant scans the event's QR code and signs themselves in (once)."""
+    event = (
+        ServiceEvent.objects.filter(checkin_code=code, cancelled_at__isnull=True)
+        .select_related("node")
+        .first()
+    )
+    if event is None:
+        raise Http404
+    mine = Participation.objects.filter(event=event, user=request.user).first()
+    if request.method == "POST" and mine is None:
+        role = (
+            ParticipantRole.IN_SERVICE_MEMBER
+            if request.user.party_memberships.exists()
+            else ParticipantRole.VOLUNTEER
+        )
+        mine = services.sign_in(event=event, role=role, user=request.user)
+    return render(request, "mobile/checkin.html", {"event": event, "mine": mine})
+
+
+@login_required
+@permission_required("services.view_programme", raise_exception=True)
+def programme_eligible(request, pk):
+    """The live list of residents eligible for a programme, with its deliveries; Excel export."""
+    programme = get_object_or_404(selectors.programme_list(user=request.user), pk=pk)
+    residents = (
+        scope_queryset(eligible_residents(programme), request.user)
+        .select_related("household", "household__node", "household__node__parent")
+        .order_by("household__node__path", "household__room")
+    )
+    if request.GET.get("format") == "xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.append(["姓名", "性别", "年龄", "身份证号", "住址"])
+        for resident in residents.iterator(chunk_size=2000):
+            sheet.append(
+                [
+                    resident.name,
+                    resident.get_gender_display(),
+                    resident.age,
+                    resident.id_number_masked,
+                    resident.household.address,
+                ]
+            )
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f"attachment; filename=programme-{programme.pk}-eligible.xlsx"
+        return response
+    page = list(residents[:500])
+    return render(
+        request,
+        "services/programme.html",
+        {"programme": programme, "residents": page, "count": residents.count()},
+    )
+
+
+@login_required
+@permission_required("services.view_assessment", raise_exception=True)
+def leaderboard(request):
+    """The grid competition leaderboard of a published round (staff may preview drafts)."""
+    rounds = scope_queryset(
+        AssessmentRound.objects.select_related("street"),
+        request.user,
+        permission="services.view_assessmentround",
+    )
+    round_id = request.GET.get("round")
+    round_ = (
+        rounds.filter(pk=round_id).first()
+        if round_id and round_id.isdigit()
+        else rounds.filter(status="published").order_by("-month").first()
+    )
+    if round_ is None:
+        return render(request, "services/leaderboard.html", {"round": None, "rows": []})
+    rows = selectors.assessment_list(user=request.user).filter(round=round_)
+    community = request.GET.get("community")
+    if community and community.isdigit():
+        rows = rows.filter(grid__parent_id=community)
+    return render(
+        request,
+        "services/leaderboard.html",
+        {
+            "round": round_,
+            "rows": rows,
+            "definitions": DEFINITIONS,
+            "rounds": rounds.order_by("-month")[:12],
+        },
+    )
