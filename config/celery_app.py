@@ -25,4 +25,5 @@ app.conf.beat_schedule = {
     "worker-heartbeat": periodic("grid.tasks.record_heartbeat", 60),
     "tickets-escalate-overdue": periodic("demands.tasks.escalate_overdue", 5 * 60),
     "tickets-auto-close": periodic("demands.tasks.auto_close_resolved", 60 * 60),
+    "metrics-recent": periodic("grid.tasks.rollup_recent", 15 * 60),
 }

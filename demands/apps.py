@@ -14,6 +14,9 @@ class DemandsConfig(AppConfig):
         from grid.demo import register_builder
 
         permissions.register()
+        from demands.metrics import register_metrics
+
+        register_metrics()
         register_builder(build_demo)
         from demands.list_demo import build as build_lists
 

@@ -16,8 +16,10 @@ from demands.choices import (
     RegistrationStatus,
 )
 from demands.claim_flow import CLAIM
+from demands.metrics import DEMAND_METRICS
 from demands.models import Claim, CommunityRegistration, Demand, Milestone, Project, Resource, ResourceBooking
 from demands.project_flow import PROJECT
+from grid import rollup
 from grid.choices import NodeLevel, Role
 from grid.errors import ConflictError
 from grid.models import Assignment, CoBuildingUnit, GridNode, PartyMembership, User
@@ -128,6 +130,7 @@ def demand_create(
     demand = Demand(node=node, title=title.strip(), kind=kind, source=source, created_by=created_by, **fields)
     demand.full_clean()
     demand.save()
+    rollup.touch(*DEMAND_METRICS)
     return demand
 
 
@@ -144,6 +147,11 @@ def demand_cancel(*, demand: Demand) -> Demand:
 
 
 def _settle_demand(demand_id: int) -> None:
+    rollup.touch(*DEMAND_METRICS)
+    _settle(demand_id)
+
+
+def _settle(demand_id: int) -> None:
     """Set a demand's status from its claims: claimed while anyone works on it, fulfilled once
     its claims are done, open again when every claim was withdrawn."""
     claims = Claim.objects.filter(demand_id=demand_id)

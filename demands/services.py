@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from demands import workflow
 from demands.choices import Level, RatingSource, TicketSource, TicketStatus
+from demands.metrics import TICKET_METRICS
 from demands.models import RESIDENT, SYSTEM, Ticket, TicketCategory, TicketEvent, TicketPhoto
+from grid import rollup
 from grid.choices import NodeLevel, Role
 from grid.errors import ConflictError
 from grid.i18n import recorded_text
@@ -123,6 +125,7 @@ def ticket_create(
         label="" if created_by else RESIDENT,
     )
     _save_photos(ticket, event, photos)
+    rollup.touch(*TICKET_METRICS)
     ticket_dispatch(ticket=ticket)
     return ticket
 
@@ -196,6 +199,7 @@ def _move(
     updated = rows.update(status=step.target, updated_at=timezone.now(), **changes)
     if not updated:
         raise ConflictError(_("Someone else acted on this ticket just now; reload it."), code="ticket_taken")
+    rollup.touch(*TICKET_METRICS)
     _event(
         ticket,
         action,

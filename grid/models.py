@@ -319,6 +319,56 @@ class IdempotencyRecord(models.Model):
         return f"{self.scope}:{self.key}"
 
 
+class MetricValue(models.Model):
+    """One rolled-up figure: a metric for a node's whole subtree over one period.
+
+    Rates are stored as numerator (`value`) and `denominator`, so that a parent's rate is
+    computed from its own sums, never as the mean of its children's rates.
+    """
+
+    SCOPE_NODE_FIELD = "node"
+
+    node = models.ForeignKey(
+        GridNode, verbose_name=_("node"), on_delete=models.PROTECT, related_name="metric_values"
+    )
+    metric = models.CharField(_("metric"), max_length=40)
+    period_kind = models.CharField(_("period"), max_length=8)
+    period_start = models.DateField(_("period start"))
+    dimension = models.CharField(_("dimension"), max_length=40, blank=True, default="")
+    value = models.DecimalField(_("value"), max_digits=18, decimal_places=2)
+    denominator = models.DecimalField(_("denominator"), max_digits=18, decimal_places=2, null=True)
+    computed_at = models.DateTimeField(_("computed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("metric value")
+        verbose_name_plural = _("metric values")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "metric", "period_kind", "period_start", "dimension"],
+                name="metric_value_unique_cell",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["metric", "period_kind", "period_start"], name="metric_value_period_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.period_kind} {self.period_start}"
+
+
+class MetricLock(models.Model):
+    """One row per metric: a rollup of that metric holds it, so a second run waits."""
+
+    metric = models.CharField(_("metric"), max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = _("metric lock")
+        verbose_name_plural = _("metric locks")
+
+    def __str__(self) -> str:
+        return self.metric
+
+
 class WorkerHeartbeat(models.Model):
     """The last time each Celery worker ran the periodic heartbeat task, for operators."""
 

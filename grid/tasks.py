@@ -14,3 +14,20 @@ def record_heartbeat() -> dict:
     now = timezone.now()
     WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"seen_at": now})
     return {"hostname": hostname, "seen_at": now.isoformat()}
+
+
+@shared_task(name="grid.tasks.rollup_dirty")
+def rollup_dirty() -> int:
+    """Roll up the metric cells touched by recent changes (debounced). Safe to run twice: cells are
+    recomputed from the facts, never incremented."""
+    from grid.rollup import rollup_dirty_cells
+
+    return rollup_dirty_cells()
+
+
+@shared_task(name="grid.tasks.rollup_recent")
+def rollup_recent() -> int:
+    """Recompute the recent periods of every metric (the beat job)."""
+    from grid.rollup import rollup_recent as recent
+
+    return recent()

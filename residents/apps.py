@@ -14,6 +14,9 @@ class ResidentsConfig(AppConfig):
         from residents import permissions
 
         permissions.register()
+        from residents.metrics import register_metrics
+
+        register_metrics()
         from grid.demo import register_builder
         from residents.demo import build as build_residents
 

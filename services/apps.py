@@ -14,6 +14,9 @@ class ServicesConfig(AppConfig):
         from services.demo import build
 
         permissions.register()
+        from services.metrics import register_metrics
+
+        register_metrics()
         register_builder(build)
         mobile.register(mobile.MenuEntry("mobile-visits", _("Visits due"), "services.add_visit", 12))
         mobile.register(

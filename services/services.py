@@ -12,12 +12,14 @@ from django.utils.translation import gettext as _
 from demands import lists as demand_lists
 from demands import services as ticket_services
 from demands.choices import DemandSource, TicketSource
+from grid import rollup
 from grid.errors import ConflictError
 from grid.models import GridNode, User
 from residents import services as resident_services
 from residents.models import Household, Resident
 from services.choices import AccountKind, DeliveryKind, EntryKind, OrganizerKind, Recurrence
 from services.eligibility import eligible_residents, validate_rule
+from services.metrics import SERVICE_METRICS, VISIT_METRICS
 from services.models import (
     DEFAULT_CADENCE,
     Delivery,
@@ -78,6 +80,7 @@ def event_create(
     )
     event.full_clean()
     event.save()
+    rollup.touch(*SERVICE_METRICS, day=timezone.localtime(starts_at).date())
     for photo in photos:
         row = EventPhoto(event=event, width=photo.width, height=photo.height)
         row.image.save(photo.name, photo, save=False)
@@ -149,6 +152,7 @@ def sign_in(
     if hours < 0 or hours > 24:
         raise ValidationError({"hours": _("Hours are 0 to 24.")})
     label = name.strip() or (str(user) if user else member.name)
+    rollup.touch(*SERVICE_METRICS, day=timezone.localtime(event.starts_at).date())
     try:
         with transaction.atomic():
             return Participation.objects.create(
@@ -291,6 +295,9 @@ def visit_record(
     if not findings.strip():
         raise ValidationError({"findings": _("Write down what you found.")})
     household = Household.objects.select_for_update().select_related("node").get(pk=household.pk)
+    rollup.touch(
+        *VISIT_METRICS, "key_households", day=timezone.localtime(visited_at or timezone.now()).date()
+    )
     visit = Visit.objects.create(
         household=household,
         visitor=visitor,

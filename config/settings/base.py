@@ -172,5 +172,8 @@ LOGGING = {
 PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[])
 PII_HASH_KEY = env("PII_HASH_KEY", default="")
 
+# Roll up the metric cells a change touches once it commits (debounced; via Celery).
+METRICS_ROLLUP_ON_COMMIT = env.bool("METRICS_ROLLUP_ON_COMMIT", default=True)
+
 # Demo accounts share one password; it is printed by seed_demo only when DEBUG is on.
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-12345")

@@ -17,4 +17,7 @@ CELERY_RESULT_BACKEND = REDIS_URL
 # Unit tests run tasks in-process; integration tests start a real worker and send through Redis.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 
+# Tests that exercise the incremental rollup turn it on explicitly.
+METRICS_ROLLUP_ON_COMMIT = False
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

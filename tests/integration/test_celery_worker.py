@@ -94,3 +94,49 @@ def test_the_periodic_ticket_jobs_run_in_a_real_worker(worker, demo):
     late.refresh_from_db()
     assert (late.level, late.is_overdue) == (Level.COMMUNITY, True)
     assert Ticket.objects.get(pk=resolved.pk).status == TicketStatus.CLOSED
+
+
+def test_a_change_is_rolled_up_by_the_incremental_job_in_a_real_worker(worker, demo, settings):
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from grid import rollup
+    from grid.models import MetricValue
+    from tests.demands.conftest import Loop
+
+    settings.METRICS_ROLLUP_ON_COMMIT = True
+    cache.delete(rollup.DIRTY_KEY)
+    cache.delete(rollup.SCHEDULED_KEY)
+    loop = Loop(demo)
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = worker
+    try:
+        for _ in range(3):  # a burst of changes: rolled up once, after the debounce
+            loop.ticket()
+        today = timezone.localdate()
+        deadline = time.monotonic() + 60
+        cell = None
+        while time.monotonic() < deadline:
+            cell = MetricValue.objects.filter(
+                node=demo.beihai,
+                metric="tickets_received",
+                period_kind="day",
+                period_start=today,
+                dimension="",
+            ).first()
+            if cell is not None and cell.value == 3:
+                break
+            time.sleep(0.5)
+    finally:
+        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+        app.conf.task_default_queue = "celery"
+    assert cell is not None and cell.value == 3
+    month = MetricValue.objects.get(
+        node=demo.street,
+        metric="tickets_received",
+        period_kind="month",
+        period_start=today.replace(day=1),
+        dimension="",
+    )
+    assert month.value == 3

@@ -1,0 +1,320 @@
+"""Metric rollups: every node's figure covers its whole subtree, per day, week, month, quarter, year.
+
+Apps describe their metrics (`<app>/metrics.py`) and register them here; the engine stays in
+grid. A metric is computed for every ancestor of its facts in set-based queries, one per tree
+depth, grouping facts by the prefix of their node's materialized path; nothing loops over rows in
+Python. Day cells are written by deleting and inserting whole cells under a per-metric row lock,
+so two runs never double count; longer periods are summed from the day cells (additive metrics)
+or computed from the facts (distinct counts). Rates are numerator and denominator.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Aggregate, DateField, F, QuerySet, Sum, Value
+from django.db.models.functions import Length, Substr, Trunc, TruncDate
+from django.utils import timezone
+
+from grid.models import GridNode, MetricLock, MetricValue
+
+PERIOD_KINDS = ("day", "week", "month", "quarter", "year")
+LONG_PERIODS = PERIOD_KINDS[1:]
+
+
+@dataclass(frozen=True)
+class Metric:
+    code: str
+    label: object
+    facts: Callable[[], QuerySet]
+    path: str
+    date: str | None
+    value: Callable[[], Aggregate]
+    denominator: Callable[[], Aggregate] | None = None
+    dimensions: tuple[str, ...] = ()
+    additive: bool = True
+    unit: str = ""
+    records: Callable | None = None  # (node, start, end) -> URL of the records behind the figure
+    date_only: bool = False
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+REGISTRY: dict[str, Metric] = {}
+
+
+def register(*metrics: Metric) -> None:
+    for metric in metrics:
+        REGISTRY[metric.code] = metric
+
+
+def period_start(kind: str, day: datetime.date) -> datetime.date:
+    if kind == "day":
+        return day
+    if kind == "week":
+        return day - datetime.timedelta(days=day.weekday())
+    if kind == "month":
+        return day.replace(day=1)
+    if kind == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return day.replace(month=1, day=1)
+
+
+def period_end(kind: str, start: datetime.date) -> datetime.date:
+    """The first day after the period."""
+    if kind == "day":
+        return start + datetime.timedelta(days=1)
+    if kind == "week":
+        return start + datetime.timedelta(days=7)
+    months = {"month": 1, "quarter": 3, "year": 12}[kind]
+    month = start.month - 1 + months
+    return start.replace(year=start.year + month // 12, month=month % 12 + 1, day=1)
+
+
+def _bounds(start: datetime.date, end: datetime.date):
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.datetime.combine(start, datetime.time(), tzinfo=tz),
+        datetime.datetime.combine(end, datetime.time(), tzinfo=tz),
+    )
+
+
+def _grouped(metric: Metric, facts: QuerySet, bucket, depth: int, dimension: str | None):
+    """One query: the metric per (ancestor at `depth`, period bucket[, dimension])."""
+    length = GridNode.steplen * depth
+    rows = (
+        facts.annotate(_plen=Length(metric.path))
+        .filter(_plen__gte=length)
+        .annotate(_anc=Substr(metric.path, 1, length), _bucket=bucket)
+    )
+    keys = ["_anc", "_bucket"] + (["_dim"] if dimension else [])
+    if dimension:
+        rows = rows.annotate(_dim=_dimension_expr(dimension))
+    aggregates = {"_v": metric.value()}
+    if metric.denominator is not None:
+        aggregates["_d"] = metric.denominator()
+    return rows.order_by().values(*keys).annotate(**aggregates)
+
+
+def _dimension_expr(lookup: str):
+    return F(lookup)
+
+
+def _facts_between(metric: Metric, start: datetime.date, end: datetime.date) -> QuerySet:
+    facts = metric.facts()
+    if metric.date is None:
+        return facts
+    if metric.date_only:
+        return facts.filter(**{f"{metric.date}__gte": start, f"{metric.date}__lt": end})
+    low, high = _bounds(start, end)
+    return facts.filter(**{f"{metric.date}__gte": low, f"{metric.date}__lt": high})
+
+
+def _bucket(metric: Metric, kind: str):
+    if metric.date is None:
+        return Value(timezone.localdate(), output_field=DateField())
+    tz = None if metric.date_only else timezone.get_current_timezone()
+    if kind == "day":
+        return (
+            TruncDate(metric.date, tzinfo=tz) if tz else Trunc(metric.date, "day", output_field=_date_field())
+        )
+    return Trunc(metric.date, kind, output_field=_date_field(), tzinfo=tz)
+
+
+def _date_field():
+    return DateField()
+
+
+def _depths() -> int:
+    return GridNode.objects.order_by("-depth").values_list("depth", flat=True).first() or 0
+
+
+def _rows_for(metric: Metric, facts: QuerySet, kind: str, max_depth: int) -> list[tuple]:
+    rows = []
+    bucket = _bucket(metric, kind)
+    for depth in range(1, max_depth + 1):
+        for dimension in (None, *metric.dimensions):
+            for row in _grouped(metric, facts, bucket, depth, dimension):
+                label = f"{dimension.split('__')[0]}={row['_dim']}" if dimension else ""
+                day = (
+                    row["_bucket"].date() if isinstance(row["_bucket"], datetime.datetime) else row["_bucket"]
+                )
+                rows.append((row["_anc"], day, label, row["_v"] or 0, row.get("_d")))
+    return rows
+
+
+def _write(metric: Metric, kind: str, starts: Iterable[datetime.date], rows: list[tuple]) -> int:
+    paths = {row[0] for row in rows}
+    node_ids = dict(GridNode.objects.filter(path__in=paths).values_list("path", "id")) if paths else {}
+    starts = list(starts)
+    MetricValue.objects.filter(metric=metric.code, period_kind=kind, period_start__in=starts).delete()
+    MetricValue.objects.bulk_create(
+        [
+            MetricValue(
+                node_id=node_ids[path],
+                metric=metric.code,
+                period_kind=kind,
+                period_start=day,
+                dimension=label,
+                value=value,
+                denominator=denominator,
+            )
+            for path, day, label, value, denominator in rows
+            if path in node_ids
+        ],
+        batch_size=5000,
+    )
+    return len(rows)
+
+
+def _lock(metric: Metric) -> None:
+    MetricLock.objects.get_or_create(metric=metric.code)
+    MetricLock.objects.select_for_update().get(metric=metric.code)
+
+
+def _days(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    return [start + datetime.timedelta(days=n) for n in range((end - start).days)]
+
+
+def _period_starts(kind: str, start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    starts, day = [], period_start(kind, start)
+    while day < end:
+        starts.append(day)
+        day = period_end(kind, day)
+    return starts
+
+
+@transaction.atomic
+def rollup_metric(metric: Metric, start: datetime.date, end: datetime.date) -> int:
+    """Recompute `metric` for the days in [start, end) and every longer period touching them."""
+    _lock(metric)
+    max_depth = _depths()
+    if metric.date is None:  # a snapshot of the register, as of today
+        today = timezone.localdate()
+        return _write(metric, "day", [today], _rows_for(metric, metric.facts(), "day", max_depth))
+    written = _write(
+        metric,
+        "day",
+        _days(start, end),
+        _rows_for(metric, _facts_between(metric, start, end), "day", max_depth),
+    )
+    for kind in LONG_PERIODS:
+        starts = _period_starts(kind, start, end)
+        full_start, full_end = starts[0], period_end(kind, starts[-1])
+        if metric.additive:
+            rows = (
+                MetricValue.objects.filter(
+                    metric=metric.code,
+                    period_kind="day",
+                    period_start__gte=full_start,
+                    period_start__lt=full_end,
+                )
+                .annotate(_p=Trunc("period_start", kind, output_field=_date_field()))
+                .order_by()
+                .values("node__path", "_p", "dimension")
+                .annotate(_v=Sum("value"), _d=Sum("denominator"))
+            )
+            written += _write(
+                metric,
+                kind,
+                starts,
+                [
+                    (
+                        r["node__path"],
+                        r["_p"],
+                        r["dimension"],
+                        r["_v"],
+                        r["_d"] if metric.denominator else None,
+                    )
+                    for r in rows
+                ],
+            )
+        else:
+            written += _write(
+                metric,
+                kind,
+                starts,
+                _rows_for(metric, _facts_between(metric, full_start, full_end), kind, max_depth),
+            )
+    return written
+
+
+def first_fact_day(metric: Metric) -> datetime.date | None:
+    if metric.date is None:
+        return None
+    first = metric.facts().order_by(metric.date).values_list(metric.date, flat=True).first()
+    if first is None:
+        return None
+    return first if metric.date_only else timezone.localtime(first).date()
+
+
+def rebuild(
+    metrics: Iterable[Metric] | None = None, progress: Callable[[str, int, int], None] | None = None
+) -> int:
+    """Recompute every cell of every metric from the first fact to today."""
+    metrics = list(metrics or REGISTRY.values())
+    today = timezone.localdate()
+    total = 0
+    for index, metric in enumerate(metrics, start=1):
+        first = first_fact_day(metric) or today
+        total += rollup_metric(metric, first, today + datetime.timedelta(days=1))
+        if progress:
+            progress(metric.code, index, len(metrics))
+    return total
+
+
+# Incremental updates ------------------------------------------------------------------------
+
+DIRTY_KEY = "metrics:dirty"
+SCHEDULED_KEY = "metrics:scheduled"
+DEBOUNCE_SECONDS = 5
+
+
+def touch(*codes: str, day: datetime.date | None = None) -> None:
+    """Mark metric cells dirty after a change commits; a burst of changes is rolled up once."""
+    if not getattr(settings, "METRICS_ROLLUP_ON_COMMIT", True):
+        return
+    day = day or timezone.localdate()
+    entries = {f"{code}|{day.isoformat()}" for code in codes if code in REGISTRY}
+    if not entries:
+        return
+
+    def schedule():
+        from grid.tasks import rollup_dirty
+
+        dirty = set(cache.get(DIRTY_KEY) or ()) | entries
+        cache.set(DIRTY_KEY, sorted(dirty), timeout=3600)
+        if cache.add(SCHEDULED_KEY, 1, timeout=DEBOUNCE_SECONDS * 2):
+            rollup_dirty.apply_async(countdown=DEBOUNCE_SECONDS)
+
+    transaction.on_commit(schedule)
+
+
+def rollup_dirty_cells() -> int:
+    """Roll up everything marked dirty since the last run."""
+    cache.delete(SCHEDULED_KEY)
+    dirty = cache.get(DIRTY_KEY) or []
+    cache.delete(DIRTY_KEY)
+    by_metric: dict[str, set[datetime.date]] = {}
+    for entry in dirty:
+        code, day = entry.split("|")
+        by_metric.setdefault(code, set()).add(datetime.date.fromisoformat(day))
+    written = 0
+    for code, days in by_metric.items():
+        metric = REGISTRY.get(code)
+        if metric is None:
+            continue
+        for day in sorted(days):
+            written += rollup_metric(metric, day, day + datetime.timedelta(days=1))
+    return written
+
+
+def rollup_recent(days: int = 2) -> int:
+    """The periodic job: recompute the last days (and so the current week, month, quarter, year)."""
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=days - 1)
+    return sum(
+        rollup_metric(metric, start, today + datetime.timedelta(days=1)) for metric in REGISTRY.values()
+    )
