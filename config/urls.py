@@ -15,6 +15,8 @@ urlpatterns = [
     path("", grid_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("dashboard/", grid_views.dashboard, name="dashboard"),
+    path("dashboard/<int:node_id>/", grid_views.dashboard, name="dashboard-node"),
     path("m/", grid_views.mobile_home, name="mobile-home"),
     path("m/residents/", residents_views.mobile_search, name="mobile-resident-search"),
     path("m/households/<int:pk>/", residents_views.mobile_household, name="mobile-household"),

@@ -2,9 +2,10 @@
 
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from grid.rollup import Metric, register
+from grid.rollup import Metric, period_bounds, register
 
 TICKET_METRICS = ("tickets_received", "tickets_closed", "tickets_on_time", "satisfaction", "rating_sum")
 DEMAND_METRICS = ("demands_collected", "demands_fulfilled", "wishes_collected", "wishes_fulfilled")
@@ -14,11 +15,19 @@ def register_metrics() -> None:
     from demands.models import Demand, Ticket
 
     def tickets_records(**extra):
-        return lambda node, start, end: (
-            reverse("admin:demands_ticket_changelist")
-            + f"?subtree={node.pk}&created_at__gte={start}&created_at__lt={end}"
-            + "".join(f"&{k}={v}" for k, v in extra.items())
-        )
+        def url(node, start, end):
+            low, high = period_bounds(start, end)
+            query = urlencode(
+                {
+                    "subtree": node.pk,
+                    "created_at__gte": low.isoformat(),
+                    "created_at__lt": high.isoformat(),
+                    **extra,
+                }
+            )
+            return reverse("admin:demands_ticket_changelist") + "?" + query
+
+        return url
 
     def demand_records(**extra):
         return lambda node, start, end: (

@@ -60,3 +60,6 @@ grant(
     perms("grid", "assignment", "add", "change"),
     perms("grid", "user", "add", "change"),
 )
+
+# The dashboards.
+grant(LEADERS | COMMUNITY_OFFICE | {Role.GRID_CHIEF}, perms("grid", "metricvalue", "view"))

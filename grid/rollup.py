@@ -73,6 +73,11 @@ def period_end(kind: str, start: datetime.date) -> datetime.date:
     return start.replace(year=start.year + month // 12, month=month % 12 + 1, day=1)
 
 
+def period_bounds(start: datetime.date, end: datetime.date):
+    """The aware datetimes in the deployment's time zone that bound [start, end)."""
+    return _bounds(start, end)
+
+
 def _bounds(start: datetime.date, end: datetime.date):
     tz = timezone.get_current_timezone()
     return (

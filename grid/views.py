@@ -1,10 +1,17 @@
+import datetime
+import io
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from grid import mobile
+from grid.models import GridNode
 from grid.permissions import FIELD_WORKERS
-from grid.scope import user_roles
+from grid.scope import node_in_scope, scope_queryset, user_roles
 
 
 @login_required
@@ -20,3 +27,113 @@ def home(request):
 def mobile_home(request):
     entries = [(reverse(entry.url_name), entry.label) for entry in mobile.entries_for(request.user)]
     return render(request, "mobile/home.html", {"entries": entries})
+
+
+def _dashboard_period(request) -> tuple[str, datetime.date]:
+    from grid import rollup
+
+    kind = request.GET.get("period", "month")
+    if kind not in rollup.PERIOD_KINDS:
+        kind = "month"
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        day = timezone.localdate()
+    return kind, rollup.period_start(kind, day)
+
+
+@login_required
+def dashboard(request, node_id=None):
+    """Leaders' dashboard: rolled-up figures of a node's subtree for a period, trend, children
+    ranking and map; every figure links to its records; Excel export of what is shown."""
+    from grid import dashboard as board
+    from grid import rollup
+
+    if not request.user.has_perm("grid.view_metricvalue"):
+        raise PermissionDenied
+    if node_id is None:
+        top = (
+            scope_queryset(GridNode.objects.all(), request.user, permission="grid.view_metricvalue")
+            .order_by("depth", "path")
+            .first()
+        )
+        if top is None:
+            raise PermissionDenied
+        return redirect("dashboard-node", node_id=top.pk)
+    node = GridNode.objects.filter(pk=node_id).first()
+    if node is None or not node_in_scope(request.user, node, "grid.view_metricvalue"):
+        raise Http404
+    kind, start = _dashboard_period(request)
+    data = board.build(node, kind, start)
+    for row in data["headline"]:
+        metric = rollup.REGISTRY.get(row["metric"])
+        row["records"] = metric.records(node, start, data["end"]) if metric and metric.records else ""
+    if request.GET.get("format") == "xlsx":
+        return _dashboard_xlsx(data)
+    # Ancestors and the node in one query, so a root costs what any node costs.
+    steplen = GridNode.steplen
+    paths = [node.path[:end] for end in range(steplen, len(node.path) + 1, steplen)]
+    ancestors = [
+        a
+        for a in GridNode.objects.filter(path__in=paths).order_by("path")
+        if a.pk != node.pk and node_in_scope(request.user, a, "grid.view_metricvalue")
+    ]
+    rank_by = request.GET.get("rank", "received")
+    ranking = sorted(
+        data["ranking"], key=lambda r: (r["figures"].get(rank_by) is None, -(r["figures"].get(rank_by) or 0))
+    )
+    payload = {
+        "trend": data["trend"],
+        "labels": {f.code: str(f.label) for f in board.FIGURES},
+        "map": [
+            {
+                "id": r["id"],
+                "name": r["name"],
+                "geometry": r["geometry"],
+                "value": r["figures"].get(rank_by),
+                "url": f"/dashboard/{r['id']}/?period={kind}&start={start.isoformat()}",
+            }
+            for r in data["ranking"]
+        ],
+        "metric": rank_by,
+    }
+    return render(
+        request,
+        "dashboard/node.html",
+        {
+            "data": data,
+            "node": node,
+            "ancestors": ancestors,
+            "ranking": ranking,
+            "rank_by": rank_by,
+            "figures": board.FIGURES,
+            "payload": payload,
+            "kinds": rollup.PERIOD_KINDS,
+        },
+    )
+
+
+def _dashboard_xlsx(data) -> HttpResponse:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "概览"
+    sheet.append([data["node"].name, data["kind"], data["start"].isoformat()])
+    sheet.append([])
+    for row in data["headline"]:
+        sheet.append([row["label"], row["value"], row["change"]])
+    children = workbook.create_sheet("下级排名")
+    codes = [figure["code"] for figure in data["headline"]]
+    children.append(["名称", *[figure["label"] for figure in data["headline"]]])
+    for row in data["ranking"]:
+        children.append([row["name"], *[row["figures"].get(code) for code in codes]])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f"attachment; filename=dashboard-{data['node'].code}-{data['start']}.xlsx"
+    )
+    return response

@@ -1,0 +1,93 @@
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from grid import rollup
+from grid.models import GridNode
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rolled(loop):
+    for index in range(6):
+        ticket = loop.ticket(node=loop.building_a if index % 2 else loop.building_b)
+        if index % 3 == 0:
+            from demands import services
+
+            services.ticket_rate(
+                ticket=services.ticket_resolve(
+                    ticket=services.ticket_accept(ticket=ticket, actor=ticket.assignee),
+                    actor=ticket.assignee,
+                    note="ok",
+                ),
+                rating=5,
+            )
+    rollup.rebuild()
+    return loop
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+        assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+def test_dashboard_uses_a_fixed_number_of_queries_whatever_the_subtree(rolled, client):
+    client.force_login(rolled.demo.user("wys_leader"))
+    street = _queries(client, f"/dashboard/{rolled.demo.street.pk}/")
+    community = _queries(client, f"/dashboard/{rolled.demo.beihai.pk}/")
+    grid = _queries(client, f"/dashboard/{rolled.demo.grid_a.pk}/")
+    assert street == community == grid <= 15
+
+
+def test_dashboard_figures_come_from_the_rolled_up_rows_and_link_to_records(rolled, client):
+    client.force_login(rolled.demo.user("bhxc_secretary"))
+    response = client.get(f"/dashboard/{rolled.demo.beihai.pk}/")
+    headline = {row["code"]: row for row in response.context["data"]["headline"]}
+    assert headline["received"]["value"] == 6
+    assert headline["closed"]["value"] == 2
+    assert headline["closure_rate"]["value"] == round(2 / 6 * 100, 1)
+    assert headline["satisfaction"]["value"] == 100.0
+    assert headline["received"]["records"].startswith("/admin/demands/ticket/")
+    assert client.get(headline["received"]["records"]).status_code == 200
+    ranking = {row["name"]: row["figures"]["received"] for row in response.context["ranking"]}
+    assert ranking[rolled.demo.grid_a.name] == 3 and ranking[rolled.demo.grid_b.name] == 3
+    drill = client.get(f"/dashboard/{rolled.demo.grid_a.pk}/")
+    assert {row["code"]: row["value"] for row in drill.context["data"]["headline"]}["received"] == 3
+
+
+def test_dashboard_is_scoped_and_exports_what_it_shows(rolled, client):
+    client.force_login(rolled.demo.user("c002_secretary"))
+    assert client.get(f"/dashboard/{rolled.demo.beihai.pk}/").status_code == 404
+    assert client.get(f"/dashboard/{rolled.demo.street.pk}/").status_code == 404
+    client.force_login(rolled.demo.user("bhxc_g1_a"))
+    assert client.get(f"/dashboard/{rolled.demo.grid_a.pk}/").status_code == 403
+    client.force_login(rolled.demo.user("bhxc_secretary"))
+    export = client.get(f"/dashboard/{rolled.demo.beihai.pk}/?format=xlsx")
+    workbook = load_workbook(io.BytesIO(export.content))
+    cells = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert any(row[1] == 6 for row in cells if row and len(row) > 1)
+    assert (
+        len(list(workbook.worksheets[1].iter_rows()))
+        == 1 + GridNode.objects.filter(parent=rolled.demo.beihai).count()
+    )
+
+
+def test_metrics_api_lists_rows_of_the_callers_subtree_only(rolled, api_client):
+    api_client.force_authenticate(rolled.demo.user("bhxc_secretary"))
+    month = timezone.localdate().replace(day=1).isoformat()
+    rows = api_client.get(
+        "/api/v1/metrics/",
+        {"node": rolled.demo.beihai.pk, "metric": "tickets_received", "period_kind": "month", "start": month},
+    ).json()["results"]
+    assert [(r["value"], r["dimension"]) for r in rows if r["dimension"] == ""] == [("6.00", "")]
+    api_client.force_authenticate(rolled.demo.user("c002_secretary"))
+    assert api_client.get("/api/v1/metrics/", {"node": rolled.demo.beihai.pk}).json()["count"] == 0
+    everything = api_client.get("/api/v1/metrics/", {"metric": "tickets_received"}).json()["results"]
+    assert rolled.demo.beihai.pk not in {r["node"] for r in everything}
