@@ -350,6 +350,10 @@ class MetricValue(models.Model):
         ]
         indexes = [
             models.Index(fields=["metric", "period_kind", "period_start"], name="metric_value_period_idx"),
+            # Incremental rollups re-sum the day cells of the nodes a change touched.
+            models.Index(
+                fields=["metric", "node", "period_kind", "period_start"], name="metric_value_node_idx"
+            ),
         ]
 
     def __str__(self) -> str:
