@@ -192,6 +192,60 @@ def _delete(metric: Metric, kind: str, starts: list[datetime.date], node_ids: se
     return before
 
 
+STAGE = "rollup_stage"
+
+
+def _stage(metric: Metric, facts: QuerySet, kind: str) -> None:
+    """Aggregate the facts once per (leaf node, period bucket, dimensions) into a temporary table."""
+    columns = {"_path": F(metric.path), "_bucket": _bucket(metric, kind)}
+    for index, dimension in enumerate(metric.dimensions):
+        columns[f"_x{index}"] = F(dimension)
+    aggregates = {"_v": metric.value()}
+    if metric.denominator is not None:
+        aggregates["_den"] = metric.denominator()
+    sql, params = (
+        facts.annotate(**columns).order_by().values(*columns).annotate(**aggregates).query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        cursor.execute(f"CREATE TEMP TABLE {STAGE} AS " + sql, params)
+
+
+def _insert_from_stage(
+    metric: Metric, kind: str, starts: list[datetime.date], node_ids: set[int] | None = None
+) -> None:
+    """Every ancestor of every staged row, for one period kind, totals and dimensions in one pass."""
+    dims = [f'"_x{index}"' for index in range(len(metric.dimensions))]
+    labels = [f"{dimension.split('__')[0]}=" for dimension in metric.dimensions]
+    label = (
+        (
+            "CASE "
+            + " ".join(f"WHEN GROUPING({d}) = 0 THEN %s || COALESCE({d}::text, '')" for d in dims)
+            + " ELSE '' END"
+        )
+        if dims
+        else "''"
+    )
+    sets = ", ".join(["(n.id, p)", *[f"(n.id, p, {d})" for d in dims]])
+    den = 'SUM("_den")' if metric.denominator is not None else "NULL"
+    # Only the periods (and nodes) whose cells were just deleted.
+    restrict = "WHERE p = ANY(%s)" + (" AND n.id = ANY(%s)" if node_ids is not None else "")
+    step = GridNode.steplen
+    statement = (
+        "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, value, "
+        f'denominator, computed_at) SELECT n.id, %s, %s, p, {label}, COALESCE(SUM("_v"), 0), {den}, now() '
+        f'FROM (SELECT *, date_trunc(%s, "_bucket")::date AS p FROM {STAGE}) s '
+        f'CROSS JOIN LATERAL generate_series({step}, length(s."_path"), {step}) AS cut '
+        f'JOIN grid_gridnode n ON n.path = substr(s."_path", 1, cut) {restrict} '
+        f"GROUP BY GROUPING SETS ({sets})"
+    )
+    params = [metric.code, kind, *labels, kind, list(starts)]
+    if node_ids is not None:
+        params.append(list(node_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
 def _insert_facts_sql(metric: Metric, kind: str, facts: QuerySet, max_depth: int) -> None:
     """One INSERT ... SELECT per depth and dimension, joining ancestor prefixes to their nodes."""
     bucket = _bucket(metric, kind)
@@ -285,26 +339,12 @@ def rollup_metric(metric: Metric, start: datetime.date, end: datetime.date) -> i
     incremental = len(days) <= 7
     facts = _facts_between(metric, start, end)
     if _fast():
-        touched = _delete(metric, "day", days, None)
-        _insert_facts_sql(metric, "day", facts, max_depth)
-        day_cells = MetricValue.objects.filter(metric=metric.code, period_kind="day", period_start__in=days)
-        touched |= set(day_cells.values_list("node_id", flat=True).distinct()) if incremental else set()
-        written = day_cells.count() if incremental else 0
-    else:
-        rows = _rows_for(metric, facts, "day", max_depth)
-        written = _write(metric, "day", days, rows)
-        touched = None
-    nodes = touched if (incremental and _fast()) else None
+        return _rollup_staged(metric, start, end, days, incremental, facts)
+    rows = _rows_for(metric, facts, "day", max_depth)
+    written = _write(metric, "day", days, rows)
     for kind in LONG_PERIODS:
         starts = _period_starts(kind, start, end)
         full_start, full_end = starts[0], period_end(kind, starts[-1])
-        if _fast():
-            _delete(metric, kind, starts, nodes)
-            if metric.additive:
-                _insert_periods_sql(metric, kind, full_start, full_end, nodes)
-            else:
-                _insert_facts_sql(metric, kind, _facts_between(metric, full_start, full_end), max_depth)
-            continue
         if metric.additive:
             rows = (
                 MetricValue.objects.filter(
@@ -341,6 +381,39 @@ def rollup_metric(metric: Metric, start: datetime.date, end: datetime.date) -> i
                 _rows_for(metric, _facts_between(metric, full_start, full_end), kind, max_depth),
             )
     return written
+
+
+def _rollup_staged(metric, start, end, days, incremental, facts) -> int:
+    """PostgreSQL: stage the facts once, then write every kind of period from the stage."""
+    touched = _delete(metric, "day", days, None)
+    _stage(metric, facts, "day")
+    _insert_from_stage(metric, "day", days)
+    if incremental:
+        day_cells = MetricValue.objects.filter(metric=metric.code, period_kind="day", period_start__in=days)
+        touched |= set(day_cells.values_list("node_id", flat=True).distinct())
+    # The longer periods around [start, end): for a short (incremental) range their facts are staged
+    # once more over the whole span, and only the touched nodes are rewritten.
+    spans = {kind: _period_starts(kind, start, end) for kind in LONG_PERIODS}
+    span_start = min(starts[0] for starts in spans.values())
+    span_end = max(period_end(kind, starts[-1]) for kind, starts in spans.items())
+    nodes = touched if incremental else None
+    if metric.additive and (incremental and (span_start, span_end) != (start, end)):
+        _stage(metric, _facts_between(metric, span_start, span_end), "day")
+    for kind, starts in spans.items():
+        _delete(metric, kind, starts, nodes)
+        if not metric.additive:
+            full_start, full_end = starts[0], period_end(kind, starts[-1])
+            _stage(metric, _facts_between(metric, full_start, full_end), kind)
+        elif not incremental and (starts[0], period_end(kind, starts[-1])) != (start, end):
+            _stage(metric, _facts_between(metric, starts[0], period_end(kind, starts[-1])), "day")
+        _insert_from_stage(metric, kind, starts, nodes)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    return (
+        MetricValue.objects.filter(metric=metric.code, period_start__gte=span_start).count()
+        if incremental
+        else 0
+    )
 
 
 def first_fact_day(metric: Metric) -> datetime.date | None:
