@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -9,8 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from demands import open311, services
 from demands.choices import RatingSource
 from demands.models import ApiClient, Ticket, TicketCategory, TicketEvent, TicketPhoto
-from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter
-from grid.errors import ConflictError
+from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, run_for_each
 from grid.models import User
 from residents.identity import mask_phone
 
@@ -212,16 +210,7 @@ class TicketAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def _each(self, request, queryset, call):
-        done = 0
-        for ticket in queryset:
-            try:
-                call(ticket)
-                done += 1
-            except (ValidationError, ConflictError) as error:
-                message = error.message if isinstance(error, ConflictError) else "; ".join(error.messages)
-                self.message_user(request, f"{ticket.tracking_code}: {message}", level=messages.ERROR)
-        if done:
-            self.message_user(request, _("%(n)d tickets updated.") % {"n": done})
+        run_for_each(self, request, queryset, call)
 
     def _note(self, request):
         return request.POST.get("note", "")

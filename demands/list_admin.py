@@ -21,22 +21,13 @@ from demands.models import (
     TopicOption,
     TopicParticipant,
 )
-from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter
+from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, run_for_each
 from grid.errors import ConflictError
 
 
 class ServiceActionsMixin:
     def _each(self, request, queryset, call):
-        done = 0
-        for obj in queryset:
-            try:
-                call(obj)
-                done += 1
-            except (ValidationError, ConflictError) as error:
-                text = error.message if isinstance(error, ConflictError) else "; ".join(error.messages)
-                self.message_user(request, f"{obj}: {text}", level=messages.ERROR)
-        if done:
-            self.message_user(request, _("%(n)d updated.") % {"n": done})
+        run_for_each(self, request, queryset, call)
 
     def _save(self, request, call):
         try:

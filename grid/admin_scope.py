@@ -84,3 +84,24 @@ class ArchivedListFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(archived_at__isnull=False)
         return queryset
+
+
+def run_for_each(modeladmin, request, queryset, call) -> int:
+    """Run a service on each selected object of an admin action; a refusal (bad input or a state
+    conflict) becomes a message naming the object, never a 500. Returns how many succeeded."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+
+    from grid.errors import ConflictError
+
+    done = 0
+    for obj in queryset:
+        try:
+            call(obj)
+            done += 1
+        except (ValidationError, ConflictError) as error:
+            text = error.message if isinstance(error, ConflictError) else "; ".join(error.messages)
+            modeladmin.message_user(request, f"{obj}: {text}", level=messages.ERROR)
+    if done:
+        modeladmin.message_user(request, _("%(n)d updated.") % {"n": done})
+    return done

@@ -1,13 +1,11 @@
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter
-from grid.errors import ConflictError
+from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, run_for_each
 from services import services
 from services.assessment import assessment_compute, assessment_publish
 from services.models import (
@@ -27,15 +25,6 @@ from services.models import (
     Visit,
     VisitCadence,
 )
-
-
-def _each(modeladmin, request, queryset, call):
-    for obj in queryset:
-        try:
-            call(obj)
-        except (ValidationError, ConflictError) as error:
-            text = error.message if isinstance(error, ConflictError) else "; ".join(error.messages)
-            modeladmin.message_user(request, f"{obj}: {text}", level=messages.ERROR)
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -135,7 +124,7 @@ class ServiceEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Award points for the selected events"), permissions=["change"])
     def award(self, request, queryset):
-        _each(self, request, queryset, lambda e: services.award_points(event=e, actor=request.user))
+        run_for_each(self, request, queryset, lambda e: services.award_points(event=e, actor=request.user))
 
 
 @admin.register(Programme)
@@ -242,11 +231,11 @@ class AssessmentRoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Compute the selected rounds"), permissions=["change"])
     def compute(self, request, queryset):
-        _each(self, request, queryset, lambda r: assessment_compute(street=r.street, month=r.month))
+        run_for_each(self, request, queryset, lambda r: assessment_compute(street=r.street, month=r.month))
 
     @admin.action(description=_("Publish (freeze) the selected rounds"), permissions=["change"])
     def publish(self, request, queryset):
-        _each(self, request, queryset, lambda r: assessment_publish(round_=r))
+        run_for_each(self, request, queryset, lambda r: assessment_publish(round_=r))
 
 
 @admin.register(Assessment)
