@@ -275,31 +275,6 @@ def _insert_facts_sql(metric: Metric, kind: str, facts: QuerySet, max_depth: int
                 )
 
 
-def _insert_periods_sql(
-    metric: Metric, kind: str, start: datetime.date, end: datetime.date, node_ids: set[int] | None
-) -> None:
-    """Longer periods of an additive metric: sums of its day cells, in the database."""
-    restrict = "AND node_id = ANY(%s)" if node_ids is not None else ""
-    params = [metric.code, kind, kind, metric.code, start, end]
-    if node_ids is not None:
-        params.append(list(node_ids))
-    den = "SUM(denominator)" if metric.denominator is not None else "NULL"
-    with connection.cursor() as cursor:
-        statement = (
-            "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, value, "
-            "denominator, computed_at) SELECT node_id, %s, %s, date_trunc(%s, period_start)::date AS p, "
-            "dimension, SUM(value), " + den + ", now() FROM grid_metricvalue WHERE metric = %s "
-            "AND period_kind = 'day' AND period_start >= %s AND period_start < %s "
-            + restrict
-            + " GROUP BY node_id, p, dimension"
-        )
-        # Fixed fragments only; every value is a parameter.
-        cursor.execute(
-            statement,
-            params,
-        )
-
-
 def _lock(metric: Metric) -> None:
     MetricLock.objects.get_or_create(metric=metric.code)
     MetricLock.objects.select_for_update().get(metric=metric.code)

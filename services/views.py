@@ -124,15 +124,21 @@ def mobile_event_signin(request, pk):
         data = form.cleaned_data
 
         def tick():
-            for user in User.objects.filter(pk__in=data["participants"]):
-                services.sign_in(
-                    event=event,
-                    role=ParticipantRole.GRID_WORKER
-                    if user.assignments.exists()
-                    else ParticipantRole.VOLUNTEER,
-                    user=user,
-                    by=request.user,
+            from grid.choices import Role
+            from grid.models import Assignment
+
+            # Who is a grid worker, in one query rather than one per person ticked.
+            workers = set(
+                Assignment.objects.current()
+                .filter(
+                    user__in=data["participants"],
+                    role__in=[Role.GRID_CHIEF, Role.GRID_WORKER, Role.PART_TIME_WORKER],
                 )
+                .values_list("user_id", flat=True)
+            )
+            for user in User.objects.filter(pk__in=data["participants"]):
+                role = ParticipantRole.GRID_WORKER if user.pk in workers else ParticipantRole.VOLUNTEER
+                services.sign_in(event=event, role=role, user=user, by=request.user)
             if data["extra_name"]:
                 services.sign_in(
                     event=event, role=ParticipantRole.VOLUNTEER, name=data["extra_name"], by=request.user

@@ -22,7 +22,7 @@ from demands.filtersets import TicketFilterSet
 from demands.models import TicketCategory
 from grid.api.views import ScopedReadCreateViewSet
 from grid.idempotency import run_once, scope_for, valid_key
-from grid.scope import object_in_scope, scope_queryset
+from grid.scope import object_in_scope
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -185,11 +185,7 @@ class TicketViewSet(ScopedReadCreateViewSet):
     def duplicate(self, request, pk=None):
         ticket = self.get_object()
         data = self._payload(DuplicateSerializer)
-        original = (
-            scope_queryset(selectors.ticket_list(user=request.user), request.user)
-            .filter(pk=data["original"].pk)
-            .first()
-        )
+        original = selectors.ticket_list(user=request.user).filter(pk=data["original"].pk).first()
         if original is None:
             raise PermissionDenied
         return self._done(

@@ -106,3 +106,34 @@ def test_the_demo_has_the_seed_service_figures(demo):
     co_building = ServiceEvent.objects.filter(node__path__startswith=beihai.path, kind__code="co_building")
     assert co_building.count() == 67
     assert Participation.objects.filter(event__in=co_building).count() == 430
+
+
+def test_the_organizer_ticks_who_came_with_their_roles_once(register, client):
+    kinds = ensure_kinds()
+    start = timezone.now()
+    event = services.event_create(
+        node=register.demo.beihai,
+        kind=kinds["volunteer"],
+        title="楼道清理",
+        organizer_kind="community",
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=2),
+    )
+    worker, volunteer = register.demo.user("bhxc_g1_b"), register.demo.user("bhxc_volunteer")
+    client.force_login(register.demo.user("bhxc_g1_a"))  # a grid worker: the community's event is not theirs
+    assert client.get(f"/m/events/{event.pk}/").status_code == 404
+    client.force_login(register.demo.user("bhxc_staff"))
+    page = client.get(f"/m/events/{event.pk}/")
+    key = page.context["form"].initial["idempotency_key"]
+    data = {"idempotency_key": key, "participants": [worker.pk, volunteer.pk], "extra_name": "热心居民"}
+    client.post(f"/m/events/{event.pk}/", data)
+    client.post(f"/m/events/{event.pk}/", data)  # sent twice
+    roles = {p.name: p.role for p in event.participations.all()}
+    assert roles == {str(worker): "grid_worker", str(volunteer): "volunteer", "热心居民": "volunteer"}
+    refused = client.post(
+        f"/m/events/{event.pk}/", {"idempotency_key": "other-key-1234", "participants": [999999]}
+    )
+    assert refused.status_code == 200, refused.status_code
+    assert "participants" in refused.context["form"].errors
+    client.force_login(register.demo.user("c002_secretary"))
+    assert client.get(f"/m/events/{event.pk}/").status_code == 404
