@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Aggregate, DateField, F, QuerySet, Sum, Value
+from django.db.models import Aggregate, DateField, F, QuerySet, Value
 from django.db.models.functions import Length, Substr, Trunc, TruncDate
 from django.utils import timezone
 
@@ -23,6 +23,8 @@ from grid.models import GridNode, MetricLock, MetricValue
 
 PERIOD_KINDS = ("day", "week", "month", "quarter", "year")
 LONG_PERIODS = PERIOD_KINDS[1:]
+# Breakdowns (by category, source...) are kept per month and longer: day cells hold totals only.
+DIMENSION_KINDS = ("month", "quarter", "year")
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,9 @@ def _depths() -> int:
 def _rows_for(metric: Metric, facts: QuerySet, kind: str, max_depth: int) -> list[tuple]:
     rows = []
     bucket = _bucket(metric, kind)
+    dimensions = metric.dimensions if kind in DIMENSION_KINDS else ()
     for depth in range(1, max_depth + 1):
-        for dimension in (None, *metric.dimensions):
+        for dimension in (None, *dimensions):
             for row in _grouped(metric, facts, bucket, depth, dimension):
                 label = f"{dimension.split('__')[0]}={row['_dim']}" if dimension else ""
                 day = (
@@ -175,104 +178,8 @@ def _write(metric: Metric, kind: str, starts: Iterable[datetime.date], rows: lis
 
 
 def _fast() -> bool:
-    """PostgreSQL writes cells with INSERT ... SELECT: the figures never travel through Python."""
+    """PostgreSQL computes and writes the cells in set-based statements (`grid.rollup_sql`)."""
     return connection.vendor == "postgresql"
-
-
-def _delete(metric: Metric, kind: str, starts: list[datetime.date], node_ids: set[int] | None) -> set[int]:
-    cells = MetricValue.objects.filter(metric=metric.code, period_kind=kind, period_start__in=starts)
-    if node_ids is not None:
-        cells = cells.filter(node_id__in=node_ids)
-    before = (
-        set(cells.values_list("node_id", flat=True).distinct())
-        if node_ids is None and len(starts) <= 7
-        else set()
-    )
-    cells.delete()
-    return before
-
-
-STAGE = "rollup_stage"
-
-
-def _stage(metric: Metric, facts: QuerySet, kind: str) -> None:
-    """Aggregate the facts once per (leaf node, period bucket, dimensions) into a temporary table."""
-    columns = {"_path": F(metric.path), "_bucket": _bucket(metric, kind)}
-    for index, dimension in enumerate(metric.dimensions):
-        columns[f"_x{index}"] = F(dimension)
-    aggregates = {"_v": metric.value()}
-    if metric.denominator is not None:
-        aggregates["_den"] = metric.denominator()
-    sql, params = (
-        facts.annotate(**columns).order_by().values(*columns).annotate(**aggregates).query.sql_with_params()
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-        cursor.execute(f"CREATE TEMP TABLE {STAGE} AS " + sql, params)
-
-
-def _insert_from_stage(
-    metric: Metric, kind: str, starts: list[datetime.date], node_ids: set[int] | None = None
-) -> None:
-    """Every ancestor of every staged row, for one period kind, totals and dimensions in one pass."""
-    dims = [f'"_x{index}"' for index in range(len(metric.dimensions))]
-    labels = [f"{dimension.split('__')[0]}=" for dimension in metric.dimensions]
-    label = (
-        (
-            "CASE "
-            + " ".join(f"WHEN GROUPING({d}) = 0 THEN %s || COALESCE({d}::text, '')" for d in dims)
-            + " ELSE '' END"
-        )
-        if dims
-        else "''"
-    )
-    sets = ", ".join(["(n.id, p)", *[f"(n.id, p, {d})" for d in dims]])
-    den = 'SUM("_den")' if metric.denominator is not None else "NULL"
-    # Only the periods (and nodes) whose cells were just deleted.
-    restrict = "WHERE p = ANY(%s)" + (" AND n.id = ANY(%s)" if node_ids is not None else "")
-    step = GridNode.steplen
-    statement = (
-        "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, value, "
-        f'denominator, computed_at) SELECT n.id, %s, %s, p, {label}, COALESCE(SUM("_v"), 0), {den}, now() '
-        f'FROM (SELECT *, date_trunc(%s, "_bucket")::date AS p FROM {STAGE}) s '
-        f'CROSS JOIN LATERAL generate_series({step}, length(s."_path"), {step}) AS cut '
-        f'JOIN grid_gridnode n ON n.path = substr(s."_path", 1, cut) {restrict} '
-        f"GROUP BY GROUPING SETS ({sets})"
-    )
-    params = [metric.code, kind, *labels, kind, list(starts)]
-    if node_ids is not None:
-        params.append(list(node_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-
-
-def _insert_facts_sql(metric: Metric, kind: str, facts: QuerySet, max_depth: int) -> None:
-    """One INSERT ... SELECT per depth and dimension, joining ancestor prefixes to their nodes."""
-    bucket = _bucket(metric, kind)
-    den = 'sub."_d"' if metric.denominator is not None else "NULL"
-    with connection.cursor() as cursor:
-        for depth in range(1, max_depth + 1):
-            for dimension in (None, *metric.dimensions):
-                sql, params = _grouped(metric, facts, bucket, depth, dimension).query.sql_with_params()
-                label = "%s || COALESCE(sub.\"_dim\"::text, '')" if dimension else "%s"
-                prefix = [f"{dimension.split('__')[0]}=" if dimension else ""]
-                # Fixed fragments and ORM-compiled SQL; every value is a parameter.
-                statement = (
-                    "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, "
-                    'value, denominator, computed_at) SELECT n.id, %s, %s, sub."_bucket", '
-                    + label
-                    + ', COALESCE(sub."_v", 0), '
-                    + den
-                    + " , now() FROM ("
-                    + sql
-                    + ") sub "
-                    'JOIN grid_gridnode n ON n.path = sub."_anc"'
-                )
-                # Fixed fragments and ORM-compiled SQL only; every value is a parameter.
-                cursor.execute(
-                    statement,
-                    [metric.code, kind, *prefix, *params],
-                )
 
 
 def _lock(metric: Metric) -> None:
@@ -292,103 +199,88 @@ def _period_starts(kind: str, start: datetime.date, end: datetime.date) -> list[
     return starts
 
 
+EVER = (datetime.date(1, 1, 1), datetime.date(9999, 1, 1))
+
+
+def _whole(kind: str, lo: datetime.date, hi: datetime.date) -> tuple[str, datetime.date, datetime.date]:
+    """(kind, first start, end of starts) of the periods lying wholly inside [lo, hi)."""
+    starts = [s for s in _period_starts(kind, lo, hi) if s >= lo and period_end(kind, s) <= hi]
+    if not starts:
+        return (kind, lo, lo)
+    return (kind, starts[0], starts[-1] + datetime.timedelta(days=1))
+
+
 @transaction.atomic
-def rollup_metric(metric: Metric, start: datetime.date, end: datetime.date) -> int:
+def rollup_metric(metric: Metric, start: datetime.date, end: datetime.date, *, full: bool = False) -> int:
     """Recompute `metric` for the days in [start, end) and every longer period touching them.
 
-    A short (incremental) range recomputes the longer periods only for the nodes whose day cells
-    changed; a long one (a rebuild) for every node.
+    Returns the number of cells written. With `full`, every stored cell of the metric outside
+    the recomputed periods is removed too (a rebuild).
     """
     _lock(metric)
-    max_depth = _depths()
+    if _fast():
+        return _rollup_sql(metric, start, end, full)
+    return _rollup_portable(metric, start, end)
+
+
+def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: bool) -> int:
+    from grid import rollup_sql as sql
+
+    sql.tune()
+    sql.start_touched()
     if metric.date is None:  # a snapshot of the register, as of today
         today = timezone.localdate()
-        if _fast():
-            _delete(metric, "day", [today], None)
-            _insert_facts_sql(metric, "day", metric.facts(), max_depth)
-            return MetricValue.objects.filter(
-                metric=metric.code, period_kind="day", period_start=today
-            ).count()
-        return _write(metric, "day", [today], _rows_for(metric, metric.facts(), "day", max_depth))
-    days = _days(start, end)
-    incremental = len(days) <= 7
-    facts = _facts_between(metric, start, end)
-    if _fast():
-        return _rollup_staged(metric, start, end, days, incremental, facts)
-    rows = _rows_for(metric, facts, "day", max_depth)
-    written = _write(metric, "day", days, rows)
-    for kind in LONG_PERIODS:
-        starts = _period_starts(kind, start, end)
-        full_start, full_end = starts[0], period_end(kind, starts[-1])
-        if metric.additive:
-            rows = (
-                MetricValue.objects.filter(
-                    metric=metric.code,
-                    period_kind="day",
-                    period_start__gte=full_start,
-                    period_start__lt=full_end,
-                )
-                .annotate(_p=Trunc("period_start", kind, output_field=_date_field()))
-                .order_by()
-                .values("node__path", "_p", "dimension")
-                .annotate(_v=Sum("value"), _d=Sum("denominator"))
-            )
-            written += _write(
-                metric,
-                kind,
-                starts,
-                [
-                    (
-                        r["node__path"],
-                        r["_p"],
-                        r["dimension"],
-                        r["_v"],
-                        r["_d"] if metric.denominator else None,
-                    )
-                    for r in rows
-                ],
-            )
-        else:
-            written += _write(
-                metric,
-                kind,
-                starts,
-                _rows_for(metric, _facts_between(metric, full_start, full_end), kind, max_depth),
-            )
+        sql.stage(metric, metric.facts(), _bucket(metric, "day"), with_dimensions=False)
+        sql.ancestors()
+        sql.cells_of_period("day", with_dimensions=False)
+        return sql.write(metric.code, [("day", today, today + datetime.timedelta(days=1))])
+    last = end - datetime.timedelta(days=1)
+    if not metric.additive:
+        written = 0
+        for kind in PERIOD_KINDS:
+            lo, hi = period_start(kind, start), period_end(kind, period_start(kind, last))
+            sql.stage(metric, _facts_between(metric, lo, hi), _bucket(metric, kind), with_dimensions=False)
+            sql.ancestors()
+            sql.cells_of_period(kind, with_dimensions=False)
+            written += sql.write(metric.code, [(kind, *EVER)] if full else [(kind, lo, hi)])
+        return written
+    # The stage spans whole weeks and months around [start, end).
+    lo = min(period_start("week", start), period_start("month", start))
+    hi = max(period_end("week", period_start("week", last)), period_end("month", period_start("month", last)))
+    sql.stage(metric, _facts_between(metric, lo, hi), _bucket(metric, "day"), with_dimensions=True)
+    sql.ancestors()
+    sql.cells_from_days(lo, hi)
+    domain = (
+        [(kind, *EVER) for kind in ("day", "week", "month")]
+        if full
+        else [("day", lo, hi), _whole("week", lo, hi), _whole("month", lo, hi)]
+    )
+    written = sql.write(metric.code, domain)
+    # Quarters and years from the month cells, for the nodes whose month cells changed.
+    ylo, yhi = EVER if full else (period_start("year", lo), period_end("year", period_start("year", last)))
+    sql.cells_from_months(metric.code, ylo, yhi, nodes=not full)
+    written += sql.write(metric.code, [("quarter", ylo, yhi), ("year", ylo, yhi)], nodes=not full)
     return written
 
 
-def _rollup_staged(metric, start, end, days, incremental, facts) -> int:
-    """PostgreSQL: stage the facts once, then write every kind of period from the stage."""
-    touched = _delete(metric, "day", days, None)
-    _stage(metric, facts, "day")
-    _insert_from_stage(metric, "day", days)
-    if incremental:
-        day_cells = MetricValue.objects.filter(metric=metric.code, period_kind="day", period_start__in=days)
-        touched |= set(day_cells.values_list("node_id", flat=True).distinct())
-    # The longer periods around [start, end): for a short (incremental) range their facts are staged
-    # once more over the whole span, and only the touched nodes are rewritten.
-    spans = {kind: _period_starts(kind, start, end) for kind in LONG_PERIODS}
-    span_start = min(starts[0] for starts in spans.values())
-    span_end = max(period_end(kind, starts[-1]) for kind, starts in spans.items())
-    nodes = touched if incremental else None
-    if metric.additive and (incremental and (span_start, span_end) != (start, end)):
-        _stage(metric, _facts_between(metric, span_start, span_end), "day")
-    for kind, starts in spans.items():
-        _delete(metric, kind, starts, nodes)
-        if not metric.additive:
-            full_start, full_end = starts[0], period_end(kind, starts[-1])
-            _stage(metric, _facts_between(metric, full_start, full_end), kind)
-        elif not incremental and (starts[0], period_end(kind, starts[-1])) != (start, end):
-            _stage(metric, _facts_between(metric, starts[0], period_end(kind, starts[-1])), "day")
-        _insert_from_stage(metric, kind, starts, nodes)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    return (
-        MetricValue.objects.filter(metric=metric.code, period_start__gte=span_start).count()
-        if incremental
-        else 0
+def _rollup_portable(metric: Metric, start: datetime.date, end: datetime.date) -> int:
+    """Elsewhere (SQLite for `make run`): one grouped query per depth, kind and dimension."""
+    max_depth = _depths()
+    if metric.date is None:
+        today = timezone.localdate()
+        return _write(metric, "day", [today], _rows_for(metric, metric.facts(), "day", max_depth))
+    written = _write(
+        metric,
+        "day",
+        _days(start, end),
+        _rows_for(metric, _facts_between(metric, start, end), "day", max_depth),
     )
+    for kind in LONG_PERIODS:
+        starts = _period_starts(kind, start, end)
+        full_start, full_end = starts[0], period_end(kind, starts[-1])
+        facts = _facts_between(metric, full_start, full_end)
+        written += _write(metric, kind, starts, _rows_for(metric, facts, kind, max_depth))
+    return written
 
 
 def first_fact_day(metric: Metric) -> datetime.date | None:
@@ -409,7 +301,7 @@ def rebuild(
     total = 0
     for index, metric in enumerate(metrics, start=1):
         first = first_fact_day(metric) or today
-        total += rollup_metric(metric, first, today + datetime.timedelta(days=1))
+        total += rollup_metric(metric, first, today + datetime.timedelta(days=1), full=True)
         if progress:
             progress(metric.code, index, len(metrics))
     return total
