@@ -244,23 +244,36 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
             sql.cells_of_period(kind, with_dimensions=False)
             written += sql.write(metric.code, [(kind, *EVER)] if full else [(kind, lo, hi)])
         return written
-    # The stage spans whole weeks and months around [start, end).
+    # Whole weeks and months around [start, end).
     lo = min(period_start("week", start), period_start("month", start))
     hi = max(period_end("week", period_start("week", last)), period_end("month", period_start("month", last)))
-    sql.stage(metric, _facts_between(metric, lo, hi), _bucket(metric, "day"), with_dimensions=True)
+    day = _bucket(metric, "day")
+    if full:  # every day, week and month of the facts, breakdowns included, from one stage
+        sql.stage(metric, _facts_between(metric, lo, hi), day, with_dimensions=True)
+        sql.ancestors()
+        sql.cells_from_days(lo, hi)
+        written = sql.write(metric.code, [(kind, *EVER) for kind in ("day", "week", "month")], track=False)
+        sql.cells_from_months(metric.code, *EVER, nodes=False)
+        return written + sql.write(metric.code, [("quarter", *EVER), ("year", *EVER)], track=False)
+    # Incremental: the days from their facts; weeks and months summed from the stored days of
+    # the nodes whose days changed; breakdowns from the month's facts; quarters and years from
+    # the months of the nodes that changed.
+    sql.stage(metric, _facts_between(metric, start, end), day, with_dimensions=False)
     sql.ancestors()
-    sql.cells_from_days(lo, hi)
-    domain = (
-        [(kind, *EVER) for kind in ("day", "week", "month")]
-        if full
-        else [("day", lo, hi), _whole("week", lo, hi), _whole("month", lo, hi)]
-    )
-    written = sql.write(metric.code, domain)
-    # Quarters and years from the month cells, for the nodes whose month cells changed.
-    ylo, yhi = EVER if full else (period_start("year", lo), period_end("year", period_start("year", last)))
-    sql.cells_from_months(metric.code, ylo, yhi, nodes=not full)
-    written += sql.write(metric.code, [("quarter", ylo, yhi), ("year", ylo, yhi)], nodes=not full)
-    return written
+    sql.cells_from_days(start, end, kinds=("day",), dimensions=False)
+    written = sql.write(metric.code, [("day", start, end)])
+    sql.cells_from_stored_days(metric.code, lo, hi)
+    weeks_and_months = [_whole("week", lo, hi), _whole("month", lo, hi)]
+    written += sql.write(metric.code, weeks_and_months, nodes=True, dimensions=False)
+    if metric.dimensions:
+        mlo, mhi = period_start("month", start), period_end("month", period_start("month", last))
+        sql.stage(metric, _facts_between(metric, mlo, mhi), day, with_dimensions=True, totals=False)
+        sql.ancestors()
+        sql.dimension_cells(mlo, mhi)
+        written += sql.write(metric.code, [("month", mlo, mhi)], dimensions=True)
+    ylo, yhi = period_start("year", lo), period_end("year", period_start("year", last))
+    sql.cells_from_months(metric.code, ylo, yhi, nodes=True)
+    return written + sql.write(metric.code, [("quarter", ylo, yhi), ("year", ylo, yhi)], nodes=True)
 
 
 def _rollup_portable(metric: Metric, start: datetime.date, end: datetime.date) -> int:

@@ -63,13 +63,19 @@ def _execute(sql: str, params=()) -> int:
         return cursor.rowcount
 
 
+def _count(sql: str, params=()) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
 def _temp(name: str, select: str, params=()) -> None:
     _execute(f"DROP TABLE IF EXISTS {name}")
     _execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select}", params)
     _execute(f"ANALYZE {name}")
 
 
-def stage(metric, facts: QuerySet, bucket, *, with_dimensions: bool) -> None:
+def stage(metric, facts: QuerySet, bucket, *, with_dimensions: bool, totals: bool = True) -> None:
     """Totals per (leaf, day) and, if asked, each dimension per (leaf, month), in one pass."""
     columns = {"_leaf": F(node_lookup(metric)), "_day": bucket}
     dims = metric.dimensions if with_dimensions else ()
@@ -97,14 +103,17 @@ def stage(metric, facts: QuerySet, bucket, *, with_dimensions: bool) -> None:
         return
     xs = [f'f."_x{index}"' for index in range(len(dims))]
     labels = [f"{dimension.split('__')[0]}=" for dimension in dims]
-    which = 'CASE WHEN GROUPING(f."_day") = 0 THEN -1 ' + " ".join(
+    day = 'COALESCE(f."_day", f."_month")' if totals else 'f."_month"'
+    which = ('CASE WHEN GROUPING(f."_day") = 0 THEN -1 ' if totals else "CASE ") + " ".join(
         f"WHEN GROUPING({x}) = 0 THEN {index}" for index, x in enumerate(xs)
     )
     label = "CASE " + " ".join(f"WHEN GROUPING({x}) = 0 THEN %s || COALESCE({x}::text, '')" for x in xs)
-    sets = ", ".join(['(f."_leaf", f."_day")', *[f'(f."_leaf", f."_month", {x})' for x in xs]])
+    sets = ", ".join(
+        [*(['(f."_leaf", f."_day")'] if totals else []), *[f'(f."_leaf", f."_month", {x})' for x in xs]]
+    )
     _temp(
         LEAF,
-        f'SELECT f."_leaf" AS leaf, COALESCE(f."_day", f."_month") AS day, {which} END AS dim, '
+        f'SELECT f."_leaf" AS leaf, {day} AS day, {which} END AS dim, '
         f"COALESCE({label} END, '') AS x, SUM(f.\"_v\") AS v, {d} AS d "
         f'FROM (SELECT *, date_trunc(\'month\', "_day")::date AS "_month" FROM ({sql}) q) f '
         f"GROUP BY GROUPING SETS ({sets})",
@@ -124,7 +133,9 @@ def ancestors() -> None:
     )
 
 
-def cells_from_days(lo: datetime.date, hi: datetime.date, kinds=("day", "week", "month")) -> None:
+def cells_from_days(
+    lo: datetime.date, hi: datetime.date, kinds=("day", "week", "month"), dimensions: bool = True
+) -> None:
     """Cells of `kinds` lying wholly inside [lo, hi), the span the stage covers."""
     sets, tags = [], []
     for kind in kinds:
@@ -141,13 +152,40 @@ def cells_from_days(lo: datetime.date, hi: datetime.date, kinds=("day", "week", 
         f"WHERE s.dim = -1 GROUP BY GROUPING SETS ({', '.join(sets)})",
     )
     _keep_whole_periods(lo, hi)
-    # Dimensions: staged per month already; only whole months inside the span.
+    if dimensions:
+        dimension_cells(lo, hi, fresh=False)
+
+
+def dimension_cells(lo: datetime.date, hi: datetime.date, fresh: bool = True) -> None:
+    """Breakdown cells per month from the stage (staged per month); whole months of [lo, hi) only."""
+    if fresh:
+        _temp(
+            CELLS,
+            "SELECT 0::bigint AS node_id, ''::varchar(8) AS kind, NULL::date AS start, "
+            "''::varchar(40) AS dimension, 0::numeric AS value, 0::numeric AS den WHERE false",
+        )
     _execute(
         f"INSERT INTO {CELLS} SELECT a.anc, 'month', s.day, s.x, SUM(s.v), SUM(s.d) "
         "FROM rollup_leaf s JOIN rollup_ancestors a ON a.leaf = s.leaf "
         "WHERE s.dim >= 0 AND s.day >= %s AND s.day + interval '1 month' <= %s GROUP BY a.anc, s.day, s.x",
         [lo, hi],
     )
+
+
+def cells_from_stored_days(code: str, lo: datetime.date, hi: datetime.date) -> None:
+    """Week and month totals summed from the stored day cells of the touched nodes."""
+    _temp(
+        CELLS,
+        "SELECT m.node_id, CASE WHEN GROUPING(w) = 0 THEN 'week' ELSE 'month' END::varchar(8) AS kind, "
+        "CASE WHEN GROUPING(w) = 0 THEN w ELSE mo END AS start, ''::varchar(40) AS dimension, "
+        "SUM(m.value) AS value, SUM(m.denominator) AS den FROM (SELECT node_id, value, denominator, "
+        "date_trunc('week', period_start)::date AS w, date_trunc('month', period_start)::date AS mo "
+        "FROM grid_metricvalue WHERE metric = %s AND period_kind = 'day' AND dimension = '' "
+        f"AND period_start >= %s AND period_start < %s AND node_id IN (SELECT node_id FROM {TOUCHED})) m "
+        "GROUP BY GROUPING SETS ((m.node_id, w), (m.node_id, mo))",
+        [code, lo, hi],
+    )
+    _keep_whole_periods(lo, hi)
 
 
 def cells_of_period(kind: str, with_dimensions: bool) -> None:
@@ -187,15 +225,24 @@ def cells_from_months(code: str, lo: datetime.date, hi: datetime.date, nodes: bo
     )
 
 
-def write(code: str, domain: list[tuple[str, datetime.date, datetime.date]], nodes: bool = False) -> int:
+def write(
+    code: str,
+    domain: list[tuple[str, datetime.date, datetime.date]],
+    nodes: bool = False,
+    dimensions: bool | None = None,
+    track: bool = True,
+) -> int:
     """Make the stored cells of `domain` equal the new ones; returns the number of cells written.
 
     `domain` lists (period kind, first start, end of starts); with `nodes`, only the cells of the
-    nodes in the touched table. The nodes whose month cells change are added to that table.
+    nodes in the touched table; `dimensions` True or False keeps to breakdowns or to totals. Every
+    node with a changed cell is added to the touched table.
     """
     where = " OR ".join("(period_kind = %s AND period_start >= %s AND period_start < %s)" for _ in domain)
     params = [value for part in domain for value in part]
     restrict = f"AND node_id IN (SELECT node_id FROM {TOUCHED})" if nodes else ""
+    if dimensions is not None:
+        restrict += " AND dimension <> ''" if dimensions else " AND dimension = ''"
     _temp(
         OLD,
         "SELECT id, node_id, period_kind, period_start, dimension, value, denominator "
@@ -206,25 +253,30 @@ def write(code: str, domain: list[tuple[str, datetime.date, datetime.date]], nod
         "c.node_id = o.node_id AND c.kind = o.period_kind AND c.start = o.period_start "
         "AND c.dimension = o.dimension"
     )
+    # Every statement answers the number of cells it wrote; tracking notes their nodes as well.
     note = (
-        f"INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM changed WHERE period_kind = 'month' "
-        f"AND node_id NOT IN (SELECT node_id FROM {TOUCHED})"
+        (
+            f", noted AS (INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM changed "
+            f"WHERE node_id NOT IN (SELECT node_id FROM {TOUCHED})) SELECT count(*) FROM changed"
+        )
+        if track
+        else " SELECT count(*) FROM changed"
     )
-    written = _execute(
+    written = _count(
         "WITH changed AS (DELETE FROM grid_metricvalue m USING rollup_old o WHERE m.id = o.id "
-        f"AND NOT EXISTS (SELECT 1 FROM {CELLS} c WHERE {same}) RETURNING m.node_id, m.period_kind) " + note
+        f"AND NOT EXISTS (SELECT 1 FROM {CELLS} c WHERE {same}) RETURNING m.node_id)" + note
     )
-    written += _execute(
+    written += _count(
         "WITH changed AS (UPDATE grid_metricvalue m SET value = c.value, denominator = c.den, "
         f"computed_at = now() FROM rollup_old o JOIN {CELLS} c ON {same} WHERE m.id = o.id "
         "AND (m.value, m.denominator) IS DISTINCT FROM (c.value, c.den) "
-        "RETURNING m.node_id, m.period_kind) " + note
+        "RETURNING m.node_id)" + note
     )
-    written += _execute(
+    written += _count(
         "WITH changed AS (INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, "
         "dimension, value, denominator, computed_at) SELECT c.node_id, %s, c.kind, c.start, c.dimension, "
         f"COALESCE(c.value, 0), c.den, now() FROM {CELLS} c WHERE NOT EXISTS (SELECT 1 FROM rollup_old o "
-        f"WHERE {same}) RETURNING node_id, period_kind) " + note,
+        f"WHERE {same}) RETURNING node_id)" + note,
         [code],
     )
     return written

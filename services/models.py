@@ -370,7 +370,10 @@ class Visit(models.Model):
         verbose_name = _("home visit")
         verbose_name_plural = _("home visits")
         ordering = ["-visited_at"]
-        indexes = [models.Index(fields=["household", "visited_at"], name="visit_household_idx")]
+        indexes = [
+            models.Index(fields=["household", "visited_at"], name="visit_household_idx"),
+            models.Index(fields=["visited_at"], name="visit_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.household} · {self.visited_at:%Y-%m-%d}"

@@ -160,7 +160,12 @@ class Demand(models.Model):
         verbose_name = _("demand")
         verbose_name_plural = _("demands")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "is_micro_wish"], name="demand_status_wish_idx")]
+        indexes = [
+            models.Index(fields=["status", "is_micro_wish"], name="demand_status_wish_idx"),
+            # Rollups and lists select demands by when they came and when they were fulfilled.
+            models.Index(fields=["created_at"], name="demand_created_idx"),
+            models.Index(fields=["fulfilled_at"], name="demand_fulfilled_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

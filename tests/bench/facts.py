@@ -1,5 +1,8 @@
 """A year of synthetic facts for the rollup benchmark, written with set-based SQL.
 
+Rows are inserted in time order, as a live system writes them, so a day's or a month's facts sit
+together on disk as they would in production.
+
 Ticket tracking codes start with "B", event check-in codes with "BENCH", so the synthetic rows
 never clash with the demo's; each generator tops up to its target and is reused by later runs.
 """
@@ -56,9 +59,10 @@ def ensure_tickets(target: int) -> None:
                CASE WHEN r < 0.5 AND created < now() - interval '3 days'
                     THEN created + (14 + q * 48) * interval '1 hour' END,
                created, created,
-               grids.ids[1 + (n * 7919) %% array_length(grids.ids, 1)],
+               grids.ids[1 + (n::bigint * 7919) %% array_length(grids.ids, 1)],
                cats.ids[1 + (n * 31) %% array_length(cats.ids, 1)]
         FROM raw, grids, cats
+        ORDER BY created
         """,
         [have + 1, target],
     )
@@ -80,8 +84,9 @@ def ensure_demands(target: int) -> None:
         SELECT 'bench', '', 'care', 'visit', n %% 3 = 0, 'normal', 1, false, '',
                CASE WHEN r < 0.6 THEN 'fulfilled' ELSE 'open' END, created,
                CASE WHEN r < 0.6 THEN least(now(), created + r * interval '20 days') END,
-               nodes.ids[1 + (n * 7919) %% array_length(nodes.ids, 1)]
+               nodes.ids[1 + (n::bigint * 7919) %% array_length(nodes.ids, 1)]
         FROM raw, nodes
+        ORDER BY created
         """,
         [have + 1, target],
     )
@@ -104,8 +109,9 @@ def ensure_events(target: int, per_event: int = 8) -> None:
         SELECT 'bench', 'community', starts, starts + interval '2 hours', '', '', 10,
                'BENCH' || lpad(n::text, 9, '0'),
                kinds.ids[1 + n %% array_length(kinds.ids, 1)],
-               nodes.ids[1 + (n * 7919) %% array_length(nodes.ids, 1)]
+               nodes.ids[1 + (n::bigint * 7919) %% array_length(nodes.ids, 1)]
         FROM raw, nodes, kinds
+        ORDER BY starts
         """,
         [have + 1, target],
     )
@@ -136,9 +142,10 @@ def ensure_visits(target: int) -> None:
              raw AS (SELECT n, now() - random() * interval '365 days' AS at FROM generate_series(%s, %s) AS n)
         INSERT INTO services_visit (visited_at, findings, colour_before, colour_after, household_id,
           visitor_id)
-        SELECT at, 'bench', '', '', households.ids[1 + (n * 7919) %% array_length(households.ids, 1)],
+        SELECT at, 'bench', '', '', households.ids[1 + (n::bigint * 7919) %% array_length(households.ids, 1)],
                visitor.id
         FROM raw, households, visitor
+        ORDER BY at
         """,
         [have + 1, target],
     )
