@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grid import rollup
@@ -65,14 +66,10 @@ def _metrics_needed() -> set[str]:
     return needed
 
 
-def _snapshot_cells(rows) -> dict:
-    """Population figures are snapshots: keep each node's latest."""
-    latest: dict = {}
-    for row in rows:
-        key = (row.node_id, row.metric)
-        if key not in latest or row.period_start > latest[key].period_start:
-            latest[key] = row
-    return latest
+def _snapshot_month(kind: str, start: datetime.date) -> datetime.date:
+    """Population figures are snapshots kept per month: the period's last month, or this month."""
+    last = rollup.period_end(kind, start) - datetime.timedelta(days=1)
+    return rollup.period_start("month", min(last, timezone.localdate()))
 
 
 def build(node: GridNode, kind: str, start: datetime.date, periods: int = 12) -> dict:
@@ -102,10 +99,15 @@ def build(node: GridNode, kind: str, start: datetime.date, periods: int = 12) ->
     ):
         child_cells[row.node_id][row.metric] = (row.value, row.denominator)
     # 4: population snapshots of the node and its children.
-    snapshots = _snapshot_cells(
-        MetricValue.objects.filter(Q(node=node) | Q(node__in=children), metric__in=CONTEXT, period_kind="day")
+    snapshots = MetricValue.objects.filter(
+        Q(node=node) | Q(node__in=children),
+        metric__in=CONTEXT,
+        period_kind="month",
+        period_start=_snapshot_month(kind, start),
+        dimension="",
     )
-    for (node_id, metric), row in snapshots.items():
+    for row in snapshots:
+        node_id, metric = row.node_id, row.metric
         target = by_period.setdefault(start, {}) if node_id == node.pk else child_cells.get(node_id)
         if target is not None:
             target[metric] = (row.value, row.denominator)

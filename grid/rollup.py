@@ -120,8 +120,8 @@ def _facts_between(metric: Metric, start: datetime.date, end: datetime.date) -> 
 
 
 def _bucket(metric: Metric, kind: str):
-    if metric.date is None:
-        return Value(timezone.localdate(), output_field=DateField())
+    if metric.date is None:  # a snapshot: the figure as of now, kept as this month's
+        return Value(period_start("month", timezone.localdate()), output_field=DateField())
     tz = None if metric.date_only else timezone.get_current_timezone()
     if kind == "day":
         return (
@@ -228,12 +228,12 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
 
     sql.tune()
     sql.start_touched()
-    if metric.date is None:  # a snapshot of the register, as of today
-        today = timezone.localdate()
-        sql.stage(metric, metric.facts(), _bucket(metric, "day"), with_dimensions=False)
+    if metric.date is None:  # a snapshot of the register: this month's cell holds the latest figure
+        month = period_start("month", timezone.localdate())
+        sql.stage(metric, metric.facts(), _bucket(metric, "month"), with_dimensions=False)
         sql.ancestors()
-        sql.cells_of_period("day", with_dimensions=False)
-        return sql.write(metric.code, [("day", today, today + datetime.timedelta(days=1))])
+        sql.cells_of_period("month", with_dimensions=False)
+        return sql.write(metric.code, [("month", month, month + datetime.timedelta(days=1))])
     last = end - datetime.timedelta(days=1)
     if not metric.additive:
         written = 0
@@ -280,8 +280,8 @@ def _rollup_portable(metric: Metric, start: datetime.date, end: datetime.date) -
     """Elsewhere (SQLite for `make run`): one grouped query per depth, kind and dimension."""
     max_depth = _depths()
     if metric.date is None:
-        today = timezone.localdate()
-        return _write(metric, "day", [today], _rows_for(metric, metric.facts(), "day", max_depth))
+        month = period_start("month", timezone.localdate())
+        return _write(metric, "month", [month], _rows_for(metric, metric.facts(), "month", max_depth))
     written = _write(
         metric,
         "day",

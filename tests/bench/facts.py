@@ -27,7 +27,7 @@ def _run(label: str, sql: str, params: list) -> None:
 
 
 def ensure_tickets(target: int) -> None:
-    have = _count("SELECT count(*) FROM demands_ticket WHERE tracking_code LIKE 'B%%'")
+    have = _count("SELECT count(*) FROM demands_ticket WHERE description = 'bench'")
     if have >= target:
         print(f"Reusing {have:,} synthetic tickets.")
         return
@@ -45,7 +45,7 @@ def ensure_tickets(target: int) -> None:
           reporter_phone, response_due, resolution_due, is_overdue, accepted_at, resolved_at,
           closed_at, rating, rating_comment, rating_source, rated_at, created_at, updated_at,
           node_id, category_id)
-        SELECT 'B' || lpad(n::text, 9, '0'),
+        SELECT 'B' || lpad(n::text, 10, '0'),
                (ARRAY['qr','patrol','staff','hotline','open311'])[1 + (n %% 5)],
                CASE WHEN r < 0.85 AND created < now() - interval '3 days' THEN 'closed' ELSE 'accepted' END,
                1, 'bench', '', '', '', created + interval '2 hours', created + interval '72 hours',

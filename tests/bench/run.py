@@ -5,7 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench import bench_residents
+from tests.bench import bench_residents, bench_rollups
 
 if __name__ == "__main__":
     bench_residents.main()
+    bench_rollups.main()

@@ -1,0 +1,191 @@
+"""Rollup benchmark: a year of facts (2 million tickets, demands, events, visits) on a 100x street.
+
+Times, in one run: the raw SQL aggregate of the tickets over every ancestor, the full rebuild of
+the same metric, the full rebuild of every metric, an incremental update after 1,000 new tickets,
+and the dashboards at street, community and grid level. Prints figures and ratios; asserts nothing
+about time.
+"""
+
+import datetime
+import time
+
+from tests.bench import common, facts
+
+TICKETS = 2_000_000
+
+
+def _seconds(callable_) -> float:
+    started = time.perf_counter()
+    callable_()
+    return time.perf_counter() - started
+
+
+def _scalar(sql: str, params=()) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+RAW_DAYS = """
+SELECT count(*) FROM (
+  SELECT a.id, (t.created_at AT TIME ZONE %s)::date AS day, count(*)
+  FROM demands_ticket t
+  JOIN grid_gridnode l ON l.id = t.node_id
+  CROSS JOIN LATERAL generate_series(4, length(l.path), 4) AS cut
+  JOIN grid_gridnode a ON a.path = substr(l.path, 1, cut)
+  GROUP BY 1, 2
+) cells
+"""
+
+# Every cell the rebuild of tickets_received writes: five period kinds, and the category and source
+# breakdowns per month, quarter and year.
+RAW_ALL = """
+SELECT count(*) FROM (
+  SELECT a.id, d, w, m, q, y, c.code, t.source, count(*)
+  FROM (SELECT *, (created_at AT TIME ZONE %s)::date AS d FROM demands_ticket) t
+  CROSS JOIN LATERAL (SELECT date_trunc('week', t.d)::date AS w, date_trunc('month', t.d)::date AS m,
+                             date_trunc('quarter', t.d)::date AS q, date_trunc('year', t.d)::date AS y) p
+  JOIN demands_ticketcategory c ON c.id = t.category_id
+  JOIN grid_gridnode l ON l.id = t.node_id
+  CROSS JOIN LATERAL generate_series(4, length(l.path), 4) AS cut
+  JOIN grid_gridnode a ON a.path = substr(l.path, 1, cut)
+  GROUP BY GROUPING SETS ((a.id, d), (a.id, w), (a.id, m), (a.id, q), (a.id, y),
+                          (a.id, m, c.code), (a.id, q, c.code), (a.id, y, c.code),
+                          (a.id, m, t.source), (a.id, q, t.source), (a.id, y, t.source))
+) cells
+"""
+
+
+def _vacuum() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE grid_metricvalue")
+
+
+def bench_rebuild() -> None:
+    from django.conf import settings
+
+    from grid import rollup
+    from grid.models import MetricValue
+
+    tz = settings.TIME_ZONE
+    metric = rollup.REGISTRY["tickets_received"]
+    tickets = _scalar("SELECT count(*) FROM demands_ticket")
+    print(f"\nRollups over {tickets:,} tickets")
+    _scalar(RAW_DAYS, [tz])  # warm the cache once
+    raw_days = min(_seconds(lambda: _scalar(RAW_DAYS, [tz])) for _ in range(2))
+    raw_all = _seconds(lambda: _scalar(RAW_ALL, [tz]))
+    MetricValue.objects.filter(metric=metric.code).delete()
+    _vacuum()
+    fresh = _seconds(lambda: rollup.rebuild([metric]))
+    cells = MetricValue.objects.filter(metric=metric.code).count()
+    again = _seconds(lambda: rollup.rebuild([metric]))
+    rows = [
+        ("raw SQL: every ancestor x day (one statement)", f"{raw_days:.2f} s", "1.00"),
+        (
+            "raw SQL: every cell of the metric (one statement)",
+            f"{raw_all:.2f} s",
+            f"{raw_all / raw_days:.2f}",
+        ),
+        (
+            f"rebuild tickets_received into an empty store ({cells:,} cells)",
+            f"{fresh:.2f} s",
+            f"{fresh / raw_days:.2f}",
+        ),
+        ("rebuild tickets_received again (nothing to write)", f"{again:.2f} s", f"{again / raw_days:.2f}"),
+    ]
+    common.report(rows, ("run", "time", "x raw day aggregate"))
+
+    every = list(rollup.REGISTRY.values())
+    MetricValue.objects.all().delete()
+    _vacuum()
+    started = time.perf_counter()
+    timings = []
+    for item in every:
+        timings.append((item.code, _seconds(lambda m=item: rollup.rebuild([m]))))
+    total = time.perf_counter() - started
+    print(f"\nFull rebuild of all {len(every)} metrics: {total:.1f} s, {MetricValue.objects.count():,} cells")
+    common.report(
+        [(code, f"{seconds:.2f} s") for code, seconds in sorted(timings, key=lambda t: -t[1])],
+        ("metric", "time"),
+    )
+
+
+def bench_incremental(new: int = 1000) -> None:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.utils import timezone
+
+    from demands.metrics import TICKET_METRICS
+    from grid import rollup
+
+    stamp = int(time.time())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH grids AS (SELECT array_agg(id) AS ids FROM grid_gridnode WHERE level = 'grid'),
+                 cats AS (SELECT array_agg(id) AS ids FROM demands_ticketcategory)
+            INSERT INTO demands_ticket (tracking_code, source, status, level, description, location_text,
+              reporter_name, reporter_phone, response_due, resolution_due, is_overdue, rating_comment,
+              rating_source, created_at, updated_at, node_id, category_id)
+            SELECT 'I' || lpad((%s * 1000 + n)::text, 11, '0'), 'qr', 'submitted', 1, 'bench', '', '', '',
+                   now() + interval '2 hours', now() + interval '72 hours', false, '', '',
+                   now() - n * interval '1 second', now(),
+                   grids.ids[1 + (n::bigint * 7919) %% array_length(grids.ids, 1)],
+                   cats.ids[1 + n %% array_length(cats.ids, 1)]
+            FROM generate_series(1, %s) AS n, grids, cats
+            """,
+            [stamp % 10_000_000, new],
+        )
+    today = timezone.localdate().isoformat()
+    cache.set(rollup.DIRTY_KEY, [f"{code}|{today}" for code in TICKET_METRICS], timeout=600)
+    seconds = _seconds(rollup.rollup_dirty_cells)
+    print(f"\nIncremental update after {new:,} new tickets ({len(TICKET_METRICS)} ticket metrics, today):")
+    common.report([("rollup_dirty", f"{seconds * 1000:.0f} ms", f"{seconds:.2f}")], ("job", "time", "x 1 s"))
+    seconds = _seconds(rollup.rollup_dirty_cells)
+    again = rollup.rollup_recent
+    print(
+        f"  (the same job with nothing dirty: {seconds * 1000:.0f} ms; rollup_recent, two days, all metrics: "
+        f"{_seconds(again):.1f} s)"
+    )
+
+
+def bench_dashboards() -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from grid.choices import NodeLevel
+    from grid.models import GridNode, User
+
+    leader = User.objects.get(username="wys_leader")
+    street = GridNode.objects.filter(level=NodeLevel.STREET).first()
+    community = GridNode.objects.filter(level=NodeLevel.COMMUNITY).order_by("path").first()
+    grid = GridNode.objects.filter(level=NodeLevel.GRID, path__startswith=community.path).first()
+    client = Client()
+    client.force_login(leader)
+    rows = []
+    for label, node in (("street", street), ("community", community), ("grid", grid)):
+        for period in ("day", "month", "year"):
+            url = f"/dashboard/{node.pk}/?period={period}"
+            median, worst = common.timed(lambda u=url: client.get(u, HTTP_HOST="127.0.0.1"))
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, HTTP_HOST="127.0.0.1")
+            assert response.status_code == 200, (url, response.status_code)
+            rows.append(
+                (label, period, f"{median:.0f} ms", f"{worst:.0f} ms", len(queries), f"{median / 100:.2f}")
+            )
+    print(f"\nDashboards as the street leader ({datetime.date.today()}):")
+    common.report(rows, ("level", "period", "median", "worst", "queries", "x 100 ms"))
+
+
+def main() -> None:
+    common.setup()
+    common.ensure_street(100)
+    facts.ensure_year(TICKETS)
+    bench_rebuild()
+    bench_incremental()
+    bench_dashboards()
