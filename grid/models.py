@@ -328,8 +328,13 @@ class MetricValue(models.Model):
 
     SCOPE_NODE_FIELD = "node"
 
+    # No index of its own: the unique cell index leads with the node.
     node = models.ForeignKey(
-        GridNode, verbose_name=_("node"), on_delete=models.PROTECT, related_name="metric_values"
+        GridNode,
+        verbose_name=_("node"),
+        on_delete=models.PROTECT,
+        related_name="metric_values",
+        db_index=False,
     )
     metric = models.CharField(_("metric"), max_length=40)
     period_kind = models.CharField(_("period"), max_length=8)
@@ -348,12 +353,11 @@ class MetricValue(models.Model):
                 name="metric_value_unique_cell",
             )
         ]
+        # Two indexes in all, as every rebuild writes through them: the unique cell (node first:
+        # trends, rankings, and the incremental re-sum of a node's days) and the period (the
+        # cells of one metric and period, for rollups and the API).
         indexes = [
             models.Index(fields=["metric", "period_kind", "period_start"], name="metric_value_period_idx"),
-            # Incremental rollups re-sum the day cells of the nodes a change touched.
-            models.Index(
-                fields=["metric", "node", "period_kind", "period_start"], name="metric_value_node_idx"
-            ),
         ]
 
     def __str__(self) -> str:

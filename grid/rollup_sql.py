@@ -16,16 +16,17 @@ A fact belongs to exactly one leaf node, so every metric adds up across the tree
 import datetime
 
 from django.db import connection
-from django.db.models import Case, DecimalField, F, Q, QuerySet, Value, When
+from django.db.models import Case, DecimalField, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.aggregates import Count, Sum
 
 from grid.models import GridNode
 
-LEAF, ANCESTORS, CELLS, OLD, TOUCHED = (
+LEAF, ANCESTORS, CELLS, OLD, DIFF, TOUCHED = (
     "rollup_leaf",
     "rollup_ancestors",
     "rollup_cells",
     "rollup_old",
+    "rollup_diff",
     "rollup_touched",
 )
 DIMENSION_KINDS = ("month", "quarter", "year")
@@ -45,11 +46,12 @@ def _row_value(aggregate) -> object:
     condition = aggregate.filter or Q()
     if isinstance(aggregate, Count) and not aggregate.distinct:
         name = getattr(source, "name", None)
-        if name is not None:
+        if name not in (None, "id", "pk"):
             condition &= Q(**{f"{name}__isnull": False})
+        # Counts stay integers: PostgreSQL sums bigints far faster than numerics.
         if not condition:
-            return Value(1, output_field=NUMBER)
-        return Case(When(condition, then=Value(1)), default=Value(0), output_field=NUMBER)
+            return Value(1, output_field=IntegerField())
+        return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
     if isinstance(aggregate, Sum) and not aggregate.distinct:
         if not condition:
             return source
@@ -76,49 +78,58 @@ def _temp(name: str, select: str, params=()) -> None:
 
 
 def stage(metric, facts: QuerySet, bucket, *, with_dimensions: bool, totals: bool = True) -> None:
-    """Totals per (leaf, day) and, if asked, each dimension per (leaf, month), in one pass."""
-    columns = {"_leaf": F(node_lookup(metric)), "_day": bucket}
-    dims = metric.dimensions if with_dimensions else ()
-    for index, dimension in enumerate(dims):
-        columns[f"_x{index}"] = F(dimension)
+    """Totals per (leaf, day), and if asked each dimension per (leaf, month), into the leaf table.
+
+    Plain GROUP BYs (one for the totals, one for all the dimensions together), which PostgreSQL
+    hashes in one pass each; the dimensions are then unpivoted from the few grouped rows.
+    """
+    base = {"_leaf": F(node_lookup(metric)), "_day": bucket}
     den = metric.denominator() if metric.denominator is not None else None
-    if metric.additive:
-        columns["_v"] = _row_value(metric.value())
-        if den is not None:
-            columns["_d"] = _row_value(den)
-        rows = facts.annotate(**columns).order_by().values(*columns)
-    else:  # a distinct count: grouped here per leaf and period, never summed over periods
-        aggregates = {"_v": metric.value(), **({"_d": den} if den is not None else {})}
-        keys = [key for key in columns if not key.startswith("_x")]
-        rows = facts.annotate(**columns).order_by().values(*keys).annotate(**aggregates)
-    sql, params = rows.query.sql_with_params()
     d = 'SUM(f."_d")' if den is not None else "NULL::numeric"
-    if not dims:
+    if not metric.additive:  # a distinct count: grouped per leaf and period, never summed over periods
+        aggregates = {"_v": metric.value(), **({"_d": den} if den is not None else {})}
+        rows = facts.annotate(**base).order_by().values(*base).annotate(**aggregates)
+        sql, params = rows.query.sql_with_params()
         _temp(
             LEAF,
-            f'SELECT f."_leaf" AS leaf, f."_day" AS day, -1 AS dim, \'\'::text AS x, '
-            f'SUM(f."_v") AS v, {d} AS d FROM ({sql}) f GROUP BY f."_leaf", f."_day"',
+            'SELECT f."_leaf" AS leaf, f."_day" AS day, -1 AS dim, \'\'::text AS x, f."_v" AS v, '
+            + ('f."_d"' if den is not None else "NULL::numeric")
+            + f" AS d FROM ({sql}) f",
             params,
         )
         return
-    xs = [f'f."_x{index}"' for index in range(len(dims))]
-    labels = [f"{dimension.split('__')[0]}=" for dimension in dims]
-    day = 'COALESCE(f."_day", f."_month")' if totals else 'f."_month"'
-    which = ('CASE WHEN GROUPING(f."_day") = 0 THEN -1 ' if totals else "CASE ") + " ".join(
-        f"WHEN GROUPING({x}) = 0 THEN {index}" for index, x in enumerate(xs)
+    shares = {"_v": _row_value(metric.value()), **({"_d": _row_value(den)} if den is not None else {})}
+    created = False
+    if totals:
+        rows = facts.annotate(**base, **shares).order_by().values(*base, *shares)
+        sql, params = rows.query.sql_with_params()
+        _temp(
+            LEAF,
+            f'SELECT f."_leaf" AS leaf, f."_day" AS day, -1 AS dim, \'\'::text AS x, SUM(f."_v") AS v, '
+            f'{d} AS d FROM ({sql}) f GROUP BY f."_leaf", f."_day"',
+            params,
+        )
+        created = True
+    dims = metric.dimensions if with_dimensions else ()
+    if not dims:
+        return
+    xs = {f"_x{index}": F(dimension) for index, dimension in enumerate(dims)}
+    rows = facts.annotate(**base, **xs, **shares).order_by().values(*base, *xs, *shares)
+    sql, params = rows.query.sql_with_params()
+    keys = ", ".join(f'f."{x}"' for x in xs)
+    labels = ", ".join(f"({index}, %s || COALESCE(g.\"{x}\"::text, ''))" for index, x in enumerate(xs))
+    select = (
+        "SELECT g.leaf, g.month AS day, dx.dim, dx.x, SUM(g.v) AS v, SUM(g.d) AS d FROM ("
+        f'SELECT f."_leaf" AS leaf, date_trunc(\'month\', f."_day")::date AS month, {keys}, '
+        f'SUM(f."_v") AS v, {d} AS d FROM ({sql}) f GROUP BY 1, 2, {keys}) g '
+        f"CROSS JOIN LATERAL (VALUES {labels}) AS dx(dim, x) GROUP BY g.leaf, g.month, dx.dim, dx.x"
     )
-    label = "CASE " + " ".join(f"WHEN GROUPING({x}) = 0 THEN %s || COALESCE({x}::text, '')" for x in xs)
-    sets = ", ".join(
-        [*(['(f."_leaf", f."_day")'] if totals else []), *[f'(f."_leaf", f."_month", {x})' for x in xs]]
-    )
-    _temp(
-        LEAF,
-        f'SELECT f."_leaf" AS leaf, {day} AS day, {which} END AS dim, '
-        f"COALESCE({label} END, '') AS x, SUM(f.\"_v\") AS v, {d} AS d "
-        f'FROM (SELECT *, date_trunc(\'month\', "_day")::date AS "_month" FROM ({sql}) q) f '
-        f"GROUP BY GROUPING SETS ({sets})",
-        [*labels, *params],
-    )
+    labels_params = [f"{dimension.split('__')[0]}=" for dimension in dims]
+    if created:
+        _execute(f"INSERT INTO {LEAF} " + select, [*params, *labels_params])
+        _execute(f"ANALYZE {LEAF}")
+    else:
+        _temp(LEAF, select, [*params, *labels_params])
 
 
 def ancestors() -> None:
@@ -249,37 +260,34 @@ def write(
         f"FROM grid_metricvalue WHERE metric = %s AND ({where}) {restrict}",
         [code, *params],
     )
-    same = (
-        "c.node_id = o.node_id AND c.kind = o.period_kind AND c.start = o.period_start "
-        "AND c.dimension = o.dimension"
+    insert = (
+        "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, value, "
+        "denominator, computed_at) SELECT node_id, %s, kind, start, dimension, value, den, now() FROM "
     )
-    # Every statement answers the number of cells it wrote; tracking notes their nodes as well.
-    note = (
-        (
-            f", noted AS (INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM changed "
-            f"WHERE node_id NOT IN (SELECT node_id FROM {TOUCHED})) SELECT count(*) FROM changed"
-        )
-        if track
-        else " SELECT count(*) FROM changed"
+    if not _count(f"SELECT count(*) FROM (SELECT 1 FROM {OLD} LIMIT 1) o"):  # nothing stored yet
+        written = _execute(insert + f"{CELLS} c", [code])
+        if track:
+            _execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM {CELLS} ON CONFLICT DO NOTHING")
+        return written
+    # One full join finds the cells that appear (no id), vanish (no kind) or change.
+    _temp(
+        DIFF,
+        "SELECT o.id, COALESCE(c.node_id, o.node_id) AS node_id, c.kind, c.start, c.dimension, "
+        "c.value, c.den FROM rollup_old o FULL JOIN (SELECT node_id, kind, start, dimension, "
+        f"COALESCE(value, 0)::numeric(18, 2) AS value, den::numeric(18, 2) AS den FROM {CELLS}) c "
+        "ON c.node_id = o.node_id AND c.kind = o.period_kind AND c.start = o.period_start "
+        "AND c.dimension = o.dimension WHERE o.id IS NULL OR c.kind IS NULL "
+        "OR (o.value, o.denominator) IS DISTINCT FROM (c.value, c.den)",
     )
-    written = _count(
-        "WITH changed AS (DELETE FROM grid_metricvalue m USING rollup_old o WHERE m.id = o.id "
-        f"AND NOT EXISTS (SELECT 1 FROM {CELLS} c WHERE {same}) RETURNING m.node_id)" + note
+    _execute(f"DELETE FROM grid_metricvalue WHERE id IN (SELECT id FROM {DIFF} WHERE kind IS NULL)")
+    _execute(
+        "UPDATE grid_metricvalue m SET value = d.value, denominator = d.den, computed_at = now() "
+        f"FROM {DIFF} d WHERE m.id = d.id AND d.kind IS NOT NULL"
     )
-    written += _count(
-        "WITH changed AS (UPDATE grid_metricvalue m SET value = c.value, denominator = c.den, "
-        f"computed_at = now() FROM rollup_old o JOIN {CELLS} c ON {same} WHERE m.id = o.id "
-        "AND (m.value, m.denominator) IS DISTINCT FROM (c.value, c.den) "
-        "RETURNING m.node_id)" + note
-    )
-    written += _count(
-        "WITH changed AS (INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, "
-        "dimension, value, denominator, computed_at) SELECT c.node_id, %s, c.kind, c.start, c.dimension, "
-        f"COALESCE(c.value, 0), c.den, now() FROM {CELLS} c WHERE NOT EXISTS (SELECT 1 FROM rollup_old o "
-        f"WHERE {same}) RETURNING node_id)" + note,
-        [code],
-    )
-    return written
+    _execute(insert + f"{DIFF} d WHERE d.id IS NULL", [code])
+    if track:
+        _execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM {DIFF} ON CONFLICT DO NOTHING")
+    return _count(f"SELECT count(*) FROM {DIFF}")
 
 
 def start_touched() -> None:
@@ -288,5 +296,7 @@ def start_touched() -> None:
 
 
 def tune() -> None:
-    """Room for the hash aggregates of a rebuild, for this transaction only."""
+    """Room for the hash aggregates of a rebuild, and no JIT compilation (it costs more than it
+    saves on these short statements), for this transaction only."""
     _execute("SET LOCAL work_mem = '256MB'")
+    _execute("SET LOCAL jit = off")
