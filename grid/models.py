@@ -328,13 +328,17 @@ class MetricValue(models.Model):
 
     SCOPE_NODE_FIELD = "node"
 
-    # No index of its own: the unique cell index leads with the node.
+    # No index of its own: the unique cell index leads with the node. No database constraint
+    # either: a rebuild writes a million cells, and a deferred check per row would cost more than
+    # the rollup itself. Cells are derived data, written only by the engine from existing nodes;
+    # nodes are archived, not deleted, and the ORM still protects a node with cells.
     node = models.ForeignKey(
         GridNode,
         verbose_name=_("node"),
         on_delete=models.PROTECT,
         related_name="metric_values",
         db_index=False,
+        db_constraint=False,
     )
     metric = models.CharField(_("metric"), max_length=40)
     period_kind = models.CharField(_("period"), max_length=8)
