@@ -82,6 +82,8 @@ def dashboard(request, node_id=None):
     ranking = sorted(
         data["ranking"], key=lambda r: (r["figures"].get(rank_by) is None, -(r["figures"].get(rank_by) or 0))
     )
+    for row in ranking:  # the figures in column order, so the table renders in one pass per row
+        row["cells"] = [row["figures"].get(figure.code) for figure in board.FIGURES]
     payload = {
         "trend": data["trend"],
         "labels": {f.code: str(f.label) for f in board.FIGURES},

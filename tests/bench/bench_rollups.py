@@ -117,7 +117,8 @@ def bench_incremental(new: int = 1000) -> None:
             INSERT INTO demands_ticket (tracking_code, source, status, level, description, location_text,
               reporter_name, reporter_phone, response_due, resolution_due, is_overdue, rating_comment,
               rating_source, created_at, updated_at, node_id, category_id)
-            SELECT 'I' || lpad((%s::bigint * 1000 + n)::text, 11, '0'), 'qr', 'submitted', 1, 'bench', '', '', '',
+            SELECT 'I' || lpad((%s::bigint * 1000 + n)::text, 11, '0'), 'qr', 'submitted', 1,
+                   'bench', '', '', '',
                    now() + interval '2 hours', now() + interval '72 hours', false, '', '',
                    now() - n * interval '1 second', now(),
                    grids.ids[1 + (n::bigint * 7919) %% array_length(grids.ids, 1)],
