@@ -232,7 +232,7 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
         month = period_start("month", timezone.localdate())
         sql.stage(metric, metric.facts(), _bucket(metric, "month"), with_dimensions=False)
         sql.ancestors()
-        sql.cells_of_period("month", with_dimensions=False)
+        sql.cells_of_period("month")
         return sql.write(metric.code, [("month", month, month + datetime.timedelta(days=1))])
     last = end - datetime.timedelta(days=1)
     if not metric.additive:
@@ -241,7 +241,7 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
             lo, hi = period_start(kind, start), period_end(kind, period_start(kind, last))
             sql.stage(metric, _facts_between(metric, lo, hi), _bucket(metric, kind), with_dimensions=False)
             sql.ancestors()
-            sql.cells_of_period(kind, with_dimensions=False)
+            sql.cells_of_period(kind)
             written += sql.write(metric.code, [(kind, *EVER)] if full else [(kind, lo, hi)])
         return written
     # Whole weeks and months around [start, end).
@@ -308,13 +308,17 @@ def first_fact_day(metric: Metric) -> datetime.date | None:
 def rebuild(
     metrics: Iterable[Metric] | None = None, progress: Callable[[str, int, int], None] | None = None
 ) -> int:
-    """Recompute every cell of every metric from the first fact to today."""
+    """Recompute every cell of every metric from the first fact to the end of this week and month.
+
+    Both engines then cover the same days, facts stamped later today included.
+    """
     metrics = list(metrics or REGISTRY.values())
     today = timezone.localdate()
+    end = max(period_end(kind, period_start(kind, today)) for kind in ("week", "month"))
     total = 0
     for index, metric in enumerate(metrics, start=1):
         first = first_fact_day(metric) or today
-        total += rollup_metric(metric, first, today + datetime.timedelta(days=1), full=True)
+        total += rollup_metric(metric, first, end, full=True)
         if progress:
             progress(metric.code, index, len(metrics))
     return total

@@ -29,7 +29,6 @@ LEAF, ANCESTORS, CELLS, OLD, DIFF, TOUCHED = (
     "rollup_diff",
     "rollup_touched",
 )
-DIMENSION_KINDS = ("month", "quarter", "year")
 NUMBER = DecimalField(max_digits=18, decimal_places=2)
 
 
@@ -199,15 +198,14 @@ def cells_from_stored_days(code: str, lo: datetime.date, hi: datetime.date) -> N
     _keep_whole_periods(lo, hi)
 
 
-def cells_of_period(kind: str, with_dimensions: bool) -> None:
-    """Cells of one period kind from a stage already bucketed by that period (distinct counts)."""
+def cells_of_period(kind: str) -> None:
+    """Total cells of one period kind from a stage already bucketed by that period (snapshots,
+    distinct counts)."""
     _temp(
         CELLS,
-        "SELECT a.anc AS node_id, %s::varchar(8) AS kind, s.day AS start, "
-        "(CASE WHEN s.dim >= 0 THEN s.x ELSE '' END)::varchar(40) AS dimension, "
+        "SELECT a.anc AS node_id, %s::varchar(8) AS kind, s.day AS start, ''::varchar(40) AS dimension, "
         "SUM(s.v) AS value, SUM(s.d) AS den FROM rollup_leaf s JOIN rollup_ancestors a ON a.leaf = s.leaf "
-        + ("" if with_dimensions else "WHERE s.dim = -1 ")
-        + "GROUP BY a.anc, s.day, s.dim, 4",
+        "WHERE s.dim = -1 GROUP BY a.anc, s.day",
         [kind],
     )
 
