@@ -34,9 +34,10 @@ test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Figures, not pass/fail: seeds a 100x street once into its own database, then times the work.
+# `make bench ONLY="dashboards incremental"` runs only those parts.
 bench: $(STAMP)
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/ensure_services.py
-	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_ALLOWED_HOSTS=127.0.0.1 $(BIN)/python tests/bench/run.py
+	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_ALLOWED_HOSTS=127.0.0.1 $(BIN)/python tests/bench/run.py $(ONLY)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

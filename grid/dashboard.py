@@ -82,10 +82,10 @@ def build(node: GridNode, kind: str, start: datetime.date, periods: int = 12) ->
     # 1: the node's own cells for the trend (which includes this and the previous period).
     own = MetricValue.objects.filter(
         node=node, metric__in=flows, period_kind=kind, period_start__in=trend_starts, dimension=""
-    )
+    ).values_list("period_start", "metric", "value", "denominator")
     by_period: dict[datetime.date, dict] = {}
-    for row in own:
-        by_period.setdefault(row.period_start, {})[row.metric] = (row.value, row.denominator)
+    for period, metric, value, denominator in own:
+        by_period.setdefault(period, {})[metric] = (value, denominator)
     # 2: the children.
     children = list(
         GridNode.objects.filter(parent=node, archived_at__isnull=True)
@@ -93,11 +93,12 @@ def build(node: GridNode, kind: str, start: datetime.date, periods: int = 12) ->
         .order_by("path")
     )
     # 3: the children's cells for this period.
+    # Plain tuples, not model instances: a street's 500 communities bring 7,000 cells.
     child_cells: dict[int, dict] = {child.pk: {} for child in children}
-    for row in MetricValue.objects.filter(
+    for node_id, metric, value, denominator in MetricValue.objects.filter(
         node__in=children, metric__in=flows, period_kind=kind, period_start=start, dimension=""
-    ):
-        child_cells[row.node_id][row.metric] = (row.value, row.denominator)
+    ).values_list("node_id", "metric", "value", "denominator"):
+        child_cells[node_id][metric] = (value, denominator)
     # 4: population snapshots of the node and its children.
     snapshots = MetricValue.objects.filter(
         Q(node=node) | Q(node__in=children),
@@ -105,14 +106,13 @@ def build(node: GridNode, kind: str, start: datetime.date, periods: int = 12) ->
         period_kind="month",
         period_start=_snapshot_month(kind, start),
         dimension="",
-    )
-    for row in snapshots:
-        node_id, metric = row.node_id, row.metric
+    ).values_list("node_id", "metric", "value", "denominator")
+    for node_id, metric, value, denominator in snapshots:
         target = by_period.setdefault(start, {}) if node_id == node.pk else child_cells.get(node_id)
         if target is not None:
-            target[metric] = (row.value, row.denominator)
+            target[metric] = (value, denominator)
             if node_id == node.pk:
-                by_period.setdefault(previous, {})[metric] = (row.value, row.denominator)
+                by_period.setdefault(previous, {})[metric] = (value, denominator)
     current, before = by_period.get(start, {}), by_period.get(previous, {})
     headline = []
     for figure in FIGURES:

@@ -3,6 +3,7 @@ import io
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +28,9 @@ def home(request):
 def mobile_home(request):
     entries = [(reverse(entry.url_name), entry.label) for entry in mobile.entries_for(request.user)]
     return render(request, "mobile/home.html", {"entries": entries})
+
+
+RANKING_PAGE_SIZE = 50
 
 
 def _dashboard_period(request) -> tuple[str, datetime.date]:
@@ -79,10 +83,18 @@ def dashboard(request, node_id=None):
         if a.pk != node.pk and node_in_scope(request.user, a, "grid.view_metricvalue")
     ]
     rank_by = request.GET.get("rank", "received")
-    ranking = sorted(
+    if rank_by not in board.FIGURE_BY_CODE:
+        rank_by = "received"
+    ranked = sorted(
         data["ranking"], key=lambda r: (r["figures"].get(rank_by) is None, -(r["figures"].get(rank_by) or 0))
     )
-    for row in ranking:  # the figures in column order, so the table renders in one pass per row
+    # A street may have hundreds of communities: the table shows a page of them (all are on the
+    # map and in the Excel export).
+    page = Paginator(ranked, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = f"period={kind}&start={start.isoformat()}"
+    for position, row in enumerate(page.object_list, start=page.start_index()):
+        row["position"] = position
+        row["url"] = f"{reverse('dashboard-node', args=[row['id']])}?{query}"
         row["cells"] = [row["figures"].get(figure.code) for figure in board.FIGURES]
     payload = {
         "trend": data["trend"],
@@ -106,7 +118,9 @@ def dashboard(request, node_id=None):
             "data": data,
             "node": node,
             "ancestors": ancestors,
-            "ranking": ranking,
+            "ranking": page.object_list,
+            "page": page,
+            "query": query,
             "rank_by": rank_by,
             "figures": board.FIGURES,
             "payload": payload,

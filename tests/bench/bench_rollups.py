@@ -7,6 +7,7 @@ about time.
 """
 
 import datetime
+import os
 import time
 
 from tests.bench import common, facts
@@ -100,35 +101,50 @@ def bench_rebuild() -> None:
     common.report(rows, ("run", "time", "x raw day aggregate"))
 
 
-def bench_incremental(new: int = 1000) -> None:
-    from django.core.cache import cache
+def _insert_tickets(new: int) -> None:
+    """`new` tickets stamped in the last minutes, spread over every grid and category."""
     from django.db import connection
-    from django.utils import timezone
 
-    from demands.metrics import TICKET_METRICS
-    from grid import rollup
-
-    stamp = int(time.time())
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            WITH grids AS (SELECT array_agg(id) AS ids FROM grid_gridnode WHERE level = 'grid'),
+            WITH done AS (SELECT COALESCE(max(substr(tracking_code, 2)::bigint), 0) AS base FROM demands_ticket
+                          WHERE tracking_code ~ '^I[0-9]{11}$'),
+                 grids AS (SELECT array_agg(id) AS ids FROM grid_gridnode WHERE level = 'grid'),
                  cats AS (SELECT array_agg(id) AS ids FROM demands_ticketcategory)
             INSERT INTO demands_ticket (tracking_code, source, status, level, description, location_text,
               reporter_name, reporter_phone, response_due, resolution_due, is_overdue, rating_comment,
               rating_source, created_at, updated_at, node_id, category_id)
-            SELECT 'I' || lpad((%s::bigint * 1000 + n)::text, 11, '0'), 'qr', 'submitted', 1,
+            SELECT 'I' || lpad((done.base + n)::text, 11, '0'), 'qr', 'submitted', 1,
                    'bench', '', '', '',
                    now() + interval '2 hours', now() + interval '72 hours', false, '', '',
                    now() - n * interval '1 second', now(),
                    grids.ids[1 + (n::bigint * 7919) %% array_length(grids.ids, 1)],
                    cats.ids[1 + n %% array_length(cats.ids, 1)]
-            FROM generate_series(1, %s) AS n, grids, cats
+            FROM generate_series(1, %s) AS n, done, grids, cats
             """,
-            [stamp % 10_000_000, new],
+            [new],
         )
+
+
+def _mark_dirty() -> None:
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from demands.metrics import TICKET_METRICS
+    from grid import rollup
+
     today = timezone.localdate().isoformat()
     cache.set(rollup.DIRTY_KEY, [f"{code}|{today}" for code in TICKET_METRICS], timeout=600)
+
+
+def bench_incremental(new: int = 1000) -> None:
+    """`make bench` with BENCH_PROFILE=1 also lists the slowest statements of a second run."""
+    from demands.metrics import TICKET_METRICS
+    from grid import rollup
+
+    _insert_tickets(new)
+    _mark_dirty()
     seconds = _seconds(rollup.rollup_dirty_cells)
     print(f"\nIncremental update after {new:,} new tickets ({len(TICKET_METRICS)} ticket metrics, today):")
     common.report([("rollup_dirty", f"{seconds * 1000:.0f} ms", f"{seconds:.2f}")], ("job", "time", "x 1 s"))
@@ -138,9 +154,31 @@ def bench_incremental(new: int = 1000) -> None:
         f"  (the same job with nothing dirty: {seconds * 1000:.0f} ms; rollup_recent, two days, all metrics: "
         f"{_seconds(again):.1f} s)"
     )
+    if os.environ.get("BENCH_PROFILE"):
+        _insert_tickets(new)
+        _mark_dirty()
+        with common.StatementProfile() as profile:
+            rollup.rollup_dirty_cells()
+        print("  Slowest statements of a second incremental run:")
+        common.report(profile.top(), ("", "time", "statement"))
+
+
+def ensure_built() -> None:
+    """Every metric rolled up, so the dashboards read a full store; prints what it had to build."""
+    from grid import rollup
+    from grid.models import MetricValue
+
+    stored = set(MetricValue.objects.order_by().values_list("metric", flat=True).distinct())
+    missing = [metric for code, metric in rollup.REGISTRY.items() if code not in stored]
+    if not missing:
+        return
+    timings = [(metric.code, _seconds(lambda m=metric: rollup.rebuild([m]))) for metric in missing]
+    print(f"\nBuilt {len(missing)} metrics missing from the store for the dashboards:")
+    common.report([(code, f"{seconds:.2f} s") for code, seconds in timings], ("metric", "time"))
 
 
 def bench_dashboards() -> None:
+    ensure_built()
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -188,11 +226,15 @@ def bench_rebuild_all() -> None:
     )
 
 
-def main() -> None:
+def prepare() -> None:
     common.setup()
     common.ensure_street(100)
     facts.ensure_year(TICKETS)
-    bench_rebuild()
-    bench_incremental()
-    bench_dashboards()
-    bench_rebuild_all()
+
+
+PARTS = {
+    "rebuild": bench_rebuild,
+    "incremental": bench_incremental,
+    "dashboards": bench_dashboards,
+    "rebuild_all": bench_rebuild_all,
+}

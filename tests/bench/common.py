@@ -50,3 +50,35 @@ def report(rows: list[tuple], headers: tuple) -> None:
     print(line.format(*headers))
     for row in rows:
         print(line.format(*row))
+
+
+class StatementProfile:
+    """Times every SQL statement run inside the block (`with StatementProfile() as p:`), to show
+    where a job spends its time; `p.top()` lists the slowest."""
+
+    def __init__(self):
+        self.samples: list[tuple[float, str]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.samples.append((time.perf_counter() - started, " ".join(sql.split())))
+
+    def __enter__(self):
+        from django.db import connection
+
+        self._wrapper = connection.execute_wrapper(self)
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._wrapper.__exit__(*exc)
+
+    def top(self, count: int = 15, width: int = 110) -> list[tuple]:
+        total = sum(seconds for seconds, _sql in self.samples)
+        rows = [(f"{len(self.samples)} statements", f"{total * 1000:.0f} ms", "")]
+        for seconds, sql in sorted(self.samples, reverse=True)[:count]:
+            rows.append(("", f"{seconds * 1000:.0f} ms", sql[:width]))
+        return rows

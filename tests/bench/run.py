@@ -1,4 +1,7 @@
-"""`make bench`: every benchmark in turn, against the persistent bench database."""
+"""`make bench`: every benchmark in turn, against the persistent bench database.
+
+`make bench ONLY="dashboards incremental"` runs just those parts (after seeding, if needed).
+"""
 
 import sys
 from pathlib import Path
@@ -7,6 +10,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.bench import bench_residents, bench_rollups
 
+PARTS = {
+    "residents": bench_residents.main,
+    **bench_rollups.PARTS,
+}
+
 if __name__ == "__main__":
-    bench_residents.main()
-    bench_rollups.main()
+    sys.stdout.reconfigure(line_buffering=True)
+    chosen = sys.argv[1:] or list(PARTS)
+    unknown = [name for name in chosen if name not in PARTS]
+    if unknown:
+        sys.exit(f"unknown bench part(s): {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    bench_rollups.prepare()
+    for name in chosen:
+        PARTS[name]()

@@ -91,3 +91,41 @@ def test_metrics_api_lists_rows_of_the_callers_subtree_only(rolled, api_client):
     assert api_client.get("/api/v1/metrics/", {"node": rolled.demo.beihai.pk}).json()["count"] == 0
     everything = api_client.get("/api/v1/metrics/", {"metric": "tickets_received"}).json()["results"]
     assert rolled.demo.beihai.pk not in {r["node"] for r in everything}
+
+
+def test_a_long_ranking_is_paged_in_rank_order_while_the_map_and_export_keep_every_child(loop, client):
+    from grid.services import node_create
+
+    community = loop.demo.beihai
+    grids = [
+        node_create(parent=community, level="grid", code=f"PAGED-{index:02d}", name=f"分页网格{index:02d}")
+        for index in range(60)
+    ]
+    # Grid n gets n tickets, so the ranking by tickets received is the reverse of creation order.
+    for index, grid in enumerate(grids[:55]):
+        for _ in range(index % 7 if index < 50 else index - 40):
+            loop.ticket(node=grid)
+    rollup.rebuild()
+    client.force_login(loop.demo.user("bhxc_secretary"))
+    url = f"/dashboard/{community.pk}/"
+    first = client.get(url)
+    children = GridNode.objects.filter(parent=community).count()
+    assert children > 60
+    rows = first.context["ranking"]
+    assert len(rows) == 50 and [row["position"] for row in rows] == list(range(1, 51))
+    values = [row["figures"]["received"] for row in rows]
+    assert values == sorted(values, reverse=True) and values[0] == 14  # grid 54: 54 - 40 tickets
+    assert rows[0]["name"] == "分页网格54"
+    assert len(first.context["payload"]["map"]) == children
+    second = client.get(url, {"page": 2})
+    later = second.context["ranking"]
+    assert later[0]["position"] == 51 and len(later) == min(50, children - 50)
+    assert {row["id"] for row in rows}.isdisjoint({row["id"] for row in later})
+    assert 'rel="next"' in first.content.decode() and 'rel="prev"' in second.content.decode()
+    # Nonsense page and rank parameters fall back to the first page by tickets received.
+    odd = client.get(url, {"page": "abc", "rank": "nonsense"})
+    assert odd.status_code == 200 and odd.context["ranking"][0]["name"] == "分页网格54"
+    assert client.get(url, {"page": "999"}).context["ranking"][-1]["position"] == children
+    assert _queries(client, url) == _queries(client, f"/dashboard/{loop.demo.grid_a.pk}/")
+    export = load_workbook(io.BytesIO(client.get(url, {"format": "xlsx"}).content))
+    assert len(list(export.worksheets[1].iter_rows())) == 1 + children
