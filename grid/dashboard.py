@@ -4,7 +4,7 @@ fixed number of queries whatever the size of the subtree."""
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.core.paginator import Paginator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -57,9 +57,9 @@ def _value(cells: dict, figure: Figure):
     return round(ratio * 100, 1) if figure.percent else round(ratio, figure.decimals or 2)
 
 
-def _metrics_needed() -> set[str]:
-    needed = set(CONTEXT)
-    for figure in FIGURES:
+def _metrics_of(figures) -> set[str]:
+    needed = set()
+    for figure in figures:
         needed.add(figure.numerator)
         if figure.denominator:
             needed.add(figure.denominator)
@@ -72,13 +72,55 @@ def _snapshot_month(kind: str, start: datetime.date) -> datetime.date:
     return rollup.period_start("month", min(last, timezone.localdate()))
 
 
-def build(node: GridNode, kind: str, start: datetime.date, periods: int = 12) -> dict:
+def _cells(node_ids, metrics: set[str], kind: str, start: datetime.date) -> dict[int, dict]:
+    """{node id: {metric: (value, denominator)}} for one period: flows from the period's cells,
+    population snapshots from its month. One query per sort that is asked for."""
+    cells: dict[int, dict] = {node_id: {} for node_id in node_ids}
+    if not cells:
+        return cells
+    flows, snapshots = metrics - set(CONTEXT), metrics & set(CONTEXT)
+    queries = []
+    if flows:
+        queries.append((flows, kind, start))
+    if snapshots:
+        queries.append((snapshots, "month", _snapshot_month(kind, start)))
+    for wanted, period_kind, period_start in queries:
+        # Plain tuples, not model instances.
+        for node_id, metric, value, denominator in MetricValue.objects.filter(
+            node__in=list(cells),
+            metric__in=wanted,
+            period_kind=period_kind,
+            period_start=period_start,
+            dimension="",
+        ).values_list("node_id", "metric", "value", "denominator"):
+            cells[node_id][metric] = (value, denominator)
+    return cells
+
+
+def _rank_key(value) -> tuple:
+    return (value is None, -(value or 0))
+
+
+def build(
+    node: GridNode,
+    kind: str,
+    start: datetime.date,
+    periods: int = 12,
+    rank_by: str = "received",
+    page: int | str | None = None,
+    page_size: int | None = None,
+) -> dict:
+    """Headline, trend and the ranked children of `node` for one period.
+
+    With `page_size`, the children are ranked by one figure (read for all of them, for the map)
+    and only the requested page gets every figure: a street of 500 communities reads 50 rows of
+    figures, not 500. Without it (the Excel export) every child gets every figure.
+    """
     previous = rollup.period_start(kind, start - datetime.timedelta(days=1))
     trend_starts = [start]
     for _step in range(periods - 1):
         trend_starts.insert(0, rollup.period_start(kind, trend_starts[0] - datetime.timedelta(days=1)))
-    needed = _metrics_needed()
-    flows = needed - set(CONTEXT)
+    flows = _metrics_of(FIGURES) - set(CONTEXT)
     # 1: the node's own cells for the trend (which includes this and the previous period).
     own = MetricValue.objects.filter(
         node=node, metric__in=flows, period_kind=kind, period_start__in=trend_starts, dimension=""
@@ -92,27 +134,44 @@ def build(node: GridNode, kind: str, start: datetime.date, periods: int = 12) ->
         .only("id", "name", "code", "level", "geometry", "path")
         .order_by("path")
     )
-    # 3: the children's cells for this period.
-    # Plain tuples, not model instances: a street's 500 communities bring 7,000 cells.
-    child_cells: dict[int, dict] = {child.pk: {} for child in children}
-    for node_id, metric, value, denominator in MetricValue.objects.filter(
-        node__in=children, metric__in=flows, period_kind=kind, period_start=start, dimension=""
-    ).values_list("node_id", "metric", "value", "denominator"):
-        child_cells[node_id][metric] = (value, denominator)
-    # 4: population snapshots of the node and its children.
-    snapshots = MetricValue.objects.filter(
-        Q(node=node) | Q(node__in=children),
-        metric__in=CONTEXT,
-        period_kind="month",
-        period_start=_snapshot_month(kind, start),
-        dimension="",
-    ).values_list("node_id", "metric", "value", "denominator")
-    for node_id, metric, value, denominator in snapshots:
-        target = by_period.setdefault(start, {}) if node_id == node.pk else child_cells.get(node_id)
-        if target is not None:
-            target[metric] = (value, denominator)
-            if node_id == node.pk:
-                by_period.setdefault(previous, {})[metric] = (value, denominator)
+    rank_figure = FIGURE_BY_CODE.get(rank_by) or FIGURE_BY_CODE["received"]
+    # 3: the ranking figure of every child (one query, two if it needs a population snapshot),
+    # or every figure of every child for the export.
+    every = _metrics_of(FIGURES) | set(CONTEXT)
+    ids = [child.pk for child in children]
+    rank_cells = _cells(ids, _metrics_of([rank_figure]) if page_size else every, kind, start)
+    ranking = [
+        {
+            "id": child.pk,
+            "name": child.name,
+            "code": child.code,
+            "level": child.level,
+            "geometry": child.geometry,
+            "value": _value(rank_cells[child.pk], rank_figure),
+        }
+        for child in children
+    ]
+    ranking.sort(key=lambda row: _rank_key(row["value"]))  # stable: ties keep the tree order
+    for position, row in enumerate(ranking, start=1):
+        row["position"] = position
+    shown = ranking
+    paginator_page = None
+    if page_size:
+        paginator_page = Paginator(ranking, page_size).get_page(page)
+        shown = list(paginator_page.object_list)
+    # 4: every figure of the shown children, and the node's population snapshot with them.
+    if page_size:
+        detail = _cells([row["id"] for row in shown] + [node.pk], every, kind, start)
+        node_cells = detail.pop(node.pk)
+        rank_cells.update(detail)
+    else:
+        node_cells = _cells([node.pk], set(CONTEXT), kind, start)[node.pk]
+    for row in shown:
+        row["figures"] = {figure.code: _value(rank_cells[row["id"]], figure) for figure in FIGURES}
+    for metric in CONTEXT:
+        if metric in node_cells:
+            by_period.setdefault(start, {})[metric] = node_cells[metric]
+            by_period.setdefault(previous, {})[metric] = node_cells[metric]
     current, before = by_period.get(start, {}), by_period.get(previous, {})
     headline = []
     for figure in FIGURES:
@@ -135,17 +194,6 @@ def build(node: GridNode, kind: str, start: datetime.date, periods: int = 12) ->
             for figure in [*FIGURES[:3], FIGURE_BY_CODE["satisfaction"], FIGURE_BY_CODE["person_times"]]
         },
     }
-    ranking = [
-        {
-            "id": child.pk,
-            "name": child.name,
-            "code": child.code,
-            "level": child.level,
-            "geometry": child.geometry,
-            "figures": {figure.code: _value(child_cells[child.pk], figure) for figure in FIGURES},
-        }
-        for child in children
-    ]
     context = {metric: float(current[metric][0]) if metric in current else 0 for metric in CONTEXT}
     return {
         "node": node,
@@ -155,6 +203,9 @@ def build(node: GridNode, kind: str, start: datetime.date, periods: int = 12) ->
         "end": rollup.period_end(kind, start),
         "headline": headline,
         "trend": trend,
+        "rank_by": rank_figure.code,
         "ranking": ranking,
+        "shown": shown,
+        "page": paginator_page,
         "context": context,
     }

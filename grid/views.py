@@ -3,7 +3,6 @@ import io
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -68,11 +67,19 @@ def dashboard(request, node_id=None):
     if node is None or not node_in_scope(request.user, node, "grid.view_metricvalue"):
         raise Http404
     kind, start = _dashboard_period(request)
-    data = board.build(node, kind, start)
+    export = request.GET.get("format") == "xlsx"
+    data = board.build(
+        node,
+        kind,
+        start,
+        rank_by=request.GET.get("rank", "received"),
+        page=request.GET.get("page"),
+        page_size=None if export else RANKING_PAGE_SIZE,
+    )
     for row in data["headline"]:
         metric = rollup.REGISTRY.get(row["metric"])
         row["records"] = metric.records(node, start, data["end"]) if metric and metric.records else ""
-    if request.GET.get("format") == "xlsx":
+    if export:
         return _dashboard_xlsx(data)
     # Ancestors and the node in one query, so a root costs what any node costs.
     steplen = GridNode.steplen
@@ -82,20 +89,14 @@ def dashboard(request, node_id=None):
         for a in GridNode.objects.filter(path__in=paths).order_by("path")
         if a.pk != node.pk and node_in_scope(request.user, a, "grid.view_metricvalue")
     ]
-    rank_by = request.GET.get("rank", "received")
-    if rank_by not in board.FIGURE_BY_CODE:
-        rank_by = "received"
-    ranked = sorted(
-        data["ranking"], key=lambda r: (r["figures"].get(rank_by) is None, -(r["figures"].get(rank_by) or 0))
-    )
-    # A street may have hundreds of communities: the table shows a page of them (all are on the
-    # map and in the Excel export).
-    page = Paginator(ranked, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    rank_by = data["rank_by"]
+    # A street may have hundreds of communities: the table shows a page of them, every one is
+    # on the map (coloured by the ranking figure) and in the Excel export.
     query = f"period={kind}&start={start.isoformat()}"
-    for position, row in enumerate(page.object_list, start=page.start_index()):
-        row["position"] = position
+    for row in data["shown"]:
         row["url"] = f"{reverse('dashboard-node', args=[row['id']])}?{query}"
-        row["cells"] = [row["figures"].get(figure.code) for figure in board.FIGURES]
+        row["cells"] = [row["figures"][figure.code] for figure in board.FIGURES]
+    node_url = reverse("dashboard-node", args=[0]).replace("/0/", "/{id}/")
     payload = {
         "trend": data["trend"],
         "labels": {f.code: str(f.label) for f in board.FIGURES},
@@ -104,8 +105,8 @@ def dashboard(request, node_id=None):
                 "id": r["id"],
                 "name": r["name"],
                 "geometry": r["geometry"],
-                "value": r["figures"].get(rank_by),
-                "url": f"/dashboard/{r['id']}/?period={kind}&start={start.isoformat()}",
+                "value": r["value"],
+                "url": node_url.replace("{id}", str(r["id"])) + "?" + query,
             }
             for r in data["ranking"]
         ],
@@ -118,8 +119,8 @@ def dashboard(request, node_id=None):
             "data": data,
             "node": node,
             "ancestors": ancestors,
-            "ranking": page.object_list,
-            "page": page,
+            "ranking": data["shown"],
+            "page": data["page"],
             "query": query,
             "rank_by": rank_by,
             "figures": board.FIGURES,

@@ -108,7 +108,8 @@ def _insert_tickets(new: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            WITH done AS (SELECT COALESCE(max(substr(tracking_code, 2)::bigint), 0) AS base FROM demands_ticket
+            WITH done AS (SELECT COALESCE(max(substr(tracking_code, 2)::bigint), 0) AS base
+                          FROM demands_ticket
                           WHERE tracking_code ~ '^I[0-9]{11}$'),
                  grids AS (SELECT array_agg(id) AS ids FROM grid_gridnode WHERE level = 'grid'),
                  cats AS (SELECT array_agg(id) AS ids FROM demands_ticketcategory)

@@ -127,5 +127,9 @@ def test_a_long_ranking_is_paged_in_rank_order_while_the_map_and_export_keep_eve
     assert odd.status_code == 200 and odd.context["ranking"][0]["name"] == "分页网格54"
     assert client.get(url, {"page": "999"}).context["ranking"][-1]["position"] == children
     assert _queries(client, url) == _queries(client, f"/dashboard/{loop.demo.grid_a.pk}/")
+    # Ranking by a rate of a population snapshot reads one more query, still within the bound.
+    coverage = f"{url}?rank=visit_coverage&page=2"
+    assert _queries(client, coverage) <= 15
+    assert client.get(coverage).context["ranking"][0]["position"] == 51
     export = load_workbook(io.BytesIO(client.get(url, {"format": "xlsx"}).content))
     assert len(list(export.worksheets[1].iter_rows())) == 1 + children
