@@ -7,7 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from grid.rollup import Metric, period_bounds, register
 
-TICKET_METRICS = ("tickets_received", "tickets_closed", "tickets_on_time", "satisfaction", "rating_sum")
+# What each change to a ticket can alter: its creation, its closing (or reopening), its rating.
+RECEIVED_METRICS = ("tickets_received",)
+CLOSED_METRICS = ("tickets_closed", "tickets_on_time")
+RATING_METRICS = ("satisfaction", "rating_sum")
+TICKET_METRICS = RECEIVED_METRICS + CLOSED_METRICS + RATING_METRICS
 DEMAND_METRICS = ("demands_collected", "demands_fulfilled", "wishes_collected", "wishes_fulfilled")
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from demands import workflow
 from demands.choices import Level, RatingSource, TicketSource, TicketStatus
-from demands.metrics import TICKET_METRICS
+from demands.metrics import CLOSED_METRICS, RATING_METRICS, RECEIVED_METRICS
 from demands.models import RESIDENT, SYSTEM, Ticket, TicketCategory, TicketEvent, TicketPhoto
 from grid import rollup
 from grid.choices import NodeLevel, Role
@@ -125,7 +125,7 @@ def ticket_create(
         label="" if created_by else RESIDENT,
     )
     _save_photos(ticket, event, photos)
-    rollup.touch(*TICKET_METRICS)
+    rollup.touch(*RECEIVED_METRICS)
     ticket_dispatch(ticket=ticket)
     return ticket
 
@@ -177,6 +177,15 @@ def dispatch_candidates(node: GridNode, level: int, on: datetime.date | None = N
     return ranked
 
 
+def _touch_metrics(before: str, after: str, closed_at: datetime.datetime | None) -> None:
+    """Mark the metric cells a transition changes: closing counts today; leaving the closed
+    status (a reopen) uncounts the day the ticket had been closed on."""
+    if after == TicketStatus.CLOSED:
+        rollup.touch(*CLOSED_METRICS)
+    elif before == TicketStatus.CLOSED and closed_at is not None:
+        rollup.touch(*CLOSED_METRICS, day=timezone.localtime(closed_at).date())
+
+
 def _move(
     ticket: Ticket,
     action: str,
@@ -190,7 +199,8 @@ def _move(
     """Apply one transition with a conditional UPDATE and record it; refuse it if the ticket
     moved on meanwhile (another worker took it) or the move is not allowed from its status."""
     step = workflow.transition(action)
-    current = Ticket.objects.filter(pk=ticket.pk).values_list("status", flat=True).first()
+    found = Ticket.objects.filter(pk=ticket.pk).values_list("status", "closed_at").first()
+    current, closed_at = found or (None, None)
     if current not in step.sources:
         workflow.refuse(action, current)
     rows = Ticket.objects.filter(pk=ticket.pk, status=current)
@@ -199,7 +209,7 @@ def _move(
     updated = rows.update(status=step.target, updated_at=timezone.now(), **changes)
     if not updated:
         raise ConflictError(_("Someone else acted on this ticket just now; reload it."), code="ticket_taken")
-    rollup.touch(*TICKET_METRICS)
+    _touch_metrics(current, step.target, closed_at)
     _event(
         ticket,
         action,
@@ -345,6 +355,7 @@ def ticket_rate(
     Ticket.objects.filter(pk=current.pk).update(
         rating=rating, rating_comment=comment.strip()[:500], rating_source=source, rated_at=timezone.now()
     )
+    rollup.touch(*RATING_METRICS)
     label = "" if actor else RESIDENT
     note = recorded_text(_lazy("Rated %(rating)d/5. %(comment)s")) % {
         "rating": rating,

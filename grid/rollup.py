@@ -258,7 +258,13 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
     # Incremental: the days from their facts; weeks and months summed from the stored days of
     # the nodes whose days changed; breakdowns from the month's facts; quarters and years from
     # the months of the nodes that changed.
+    # One stage and one ancestor table for the changed days' totals and their months' breakdowns.
     sql.stage(metric, _facts_between(metric, start, end), day, with_dimensions=False)
+    mlo, mhi = period_start("month", start), period_end("month", period_start("month", last))
+    if metric.dimensions:
+        sql.stage(
+            metric, _facts_between(metric, mlo, mhi), day, with_dimensions=True, totals=False, append=True
+        )
     sql.ancestors()
     sql.cells_from_days(start, end, kinds=("day",), dimensions=False)
     written = sql.write(metric.code, [("day", start, end)])
@@ -266,14 +272,18 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
     weeks_and_months = [_whole("week", lo, hi), _whole("month", lo, hi)]
     written += sql.write(metric.code, weeks_and_months, nodes=True, dimensions=False)
     if metric.dimensions:
-        mlo, mhi = period_start("month", start), period_end("month", period_start("month", last))
-        sql.stage(metric, _facts_between(metric, mlo, mhi), day, with_dimensions=True, totals=False)
-        sql.ancestors()
         sql.dimension_cells(mlo, mhi)
         written += sql.write(metric.code, [("month", mlo, mhi)], dimensions=True)
-    ylo, yhi = period_start("year", lo), period_end("year", period_start("year", last))
-    sql.cells_from_months(metric.code, ylo, yhi, nodes=True)
-    return written + sql.write(metric.code, [("quarter", ylo, yhi), ("year", ylo, yhi)], nodes=True)
+    # The quarters around the changed months from their months, then the years from their
+    # quarters: 3 and 4 cells read per node and breakdown instead of 12.
+    for kind, source in (("quarter", "month"), ("year", "quarter")):
+        klo, khi = (
+            period_start(kind, lo),
+            period_end(kind, period_start(kind, hi - datetime.timedelta(days=1))),
+        )
+        sql.cells_summed(metric.code, source, kind, klo, khi)
+        written += sql.write(metric.code, [(kind, klo, khi)], nodes=True)
+    return written
 
 
 def _rollup_portable(metric: Metric, start: datetime.date, end: datetime.date) -> int:

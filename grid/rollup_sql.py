@@ -76,8 +76,11 @@ def _temp(name: str, select: str, params=()) -> None:
     _execute(f"ANALYZE {name}")
 
 
-def stage(metric, facts: QuerySet, bucket, *, with_dimensions: bool, totals: bool = True) -> None:
-    """Totals per (leaf, day), and if asked each dimension per (leaf, month), into the leaf table.
+def stage(
+    metric, facts: QuerySet, bucket, *, with_dimensions: bool, totals: bool = True, append: bool = False
+) -> None:
+    """Totals per (leaf, day), and if asked each dimension per (leaf, month), into the leaf table
+    (added to what it holds with `append`).
 
     Plain GROUP BYs (one for the totals, one for all the dimensions together), which PostgreSQL
     hashes in one pass each; the dimensions are then unpivoted from the few grouped rows.
@@ -98,7 +101,7 @@ def stage(metric, facts: QuerySet, bucket, *, with_dimensions: bool, totals: boo
         )
         return
     shares = {"_v": _row_value(metric.value()), **({"_d": _row_value(den)} if den is not None else {})}
-    created = False
+    created = append
     if totals:
         rows = facts.annotate(**base, **shares).order_by().values(*base, *shares)
         sql, params = rows.query.sql_with_params()
@@ -231,6 +234,19 @@ def cells_from_months(code: str, lo: datetime.date, hi: datetime.date, nodes: bo
         "WHERE m.metric = %s AND m.period_kind = 'month' AND m.period_start >= %s AND m.period_start < %s "
         f"{restrict} GROUP BY GROUPING SETS ((m.node_id, m.dimension, q), (m.node_id, m.dimension, y))",
         [code, lo, hi],
+    )
+
+
+def cells_summed(code: str, source: str, target: str, lo: datetime.date, hi: datetime.date) -> None:
+    """`target` cells (totals and breakdowns) summed from the stored `source` cells in [lo, hi) of
+    the touched nodes: quarters from months, years from quarters."""
+    _temp(
+        CELLS,
+        f"SELECT node_id, %s::varchar(8) AS kind, date_trunc('{target}', period_start)::date AS start, "
+        "dimension, SUM(value) AS value, SUM(denominator) AS den FROM grid_metricvalue "
+        "WHERE metric = %s AND period_kind = %s AND period_start >= %s AND period_start < %s "
+        f"AND node_id IN (SELECT node_id FROM {TOUCHED}) GROUP BY 1, 3, 4",
+        [target, code, source, lo, hi],
     )
 
 

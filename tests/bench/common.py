@@ -76,6 +76,17 @@ class StatementProfile:
     def __exit__(self, *exc):
         return self._wrapper.__exit__(*exc)
 
+    def grouped(self, words: int = 5, count: int = 12) -> list[tuple]:
+        """Total time per statement shape (its first `words` words), largest first."""
+        totals: dict[str, list] = {}
+        for seconds, sql in self.samples:
+            key = " ".join(sql.split()[:words])
+            entry = totals.setdefault(key, [0.0, 0])
+            entry[0] += seconds
+            entry[1] += 1
+        ranked = sorted(totals.items(), key=lambda item: -item[1][0])[:count]
+        return [(f"{n} x", f"{seconds * 1000:.0f} ms", key) for key, (seconds, n) in ranked]
+
     def top(self, count: int = 15, width: int = 110) -> list[tuple]:
         total = sum(seconds for seconds, _sql in self.samples)
         rows = [(f"{len(self.samples)} statements", f"{total * 1000:.0f} ms", "")]

@@ -224,3 +224,40 @@ def test_day_cells_hold_totals_and_breakdowns_start_at_the_month(history):
         .distinct()
     )
     assert kinds == {"month", "quarter", "year"}
+
+
+def test_each_ticket_change_marks_the_cells_it_alters(history, settings, django_capture_on_commit_callbacks):
+    """Reopening a ticket closed days ago uncounts that day; rating a closed ticket counts today."""
+    from django.core.cache import cache
+
+    from demands import services
+    from demands.metrics import TICKET_METRICS
+
+    settings.METRICS_ROLLUP_ON_COMMIT = True
+    cache.delete_many([rollup.DIRTY_KEY, rollup.SCHEDULED_KEY])
+    metrics = [rollup.REGISTRY[code] for code in TICKET_METRICS]
+    rollup.rebuild(metrics)
+    today = timezone.localdate()
+    old = next(
+        ticket
+        for ticket in Ticket.objects.filter(status="closed").order_by("closed_at")
+        if timezone.localtime(ticket.closed_at).date() < today - datetime.timedelta(days=3)
+    )
+    closed_day = timezone.localtime(old.closed_at).date()
+    street = history.demo.street
+    before = _cell(street, "tickets_closed", "day", closed_day)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_reopen(ticket=old, actor=history.staff, note="还是漏水")
+    assert _cell(street, "tickets_closed", "day", closed_day)[0] == before - 1
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = history.ticket()
+        fresh = services.ticket_resolve(
+            ticket=services.ticket_accept(ticket=fresh, actor=fresh.assignee), actor=fresh.assignee, note="ok"
+        )
+        fresh = services.ticket_close(ticket=fresh, actor=history.staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_rate(ticket=fresh, rating=5)  # already closed: no transition, still counted
+    incremental = sorted(row for code in TICKET_METRICS for row in _cells(code))
+    MetricValue.objects.all().delete()
+    rollup.rebuild(metrics)
+    assert incremental == sorted(row for code in TICKET_METRICS for row in _cells(code))
