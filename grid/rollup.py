@@ -251,7 +251,7 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
     if full:  # every day, week and month of the facts, breakdowns included, from one stage
         sql.stage(metric, _facts_between(metric, lo, hi), day, with_dimensions=True)
         sql.ancestors()
-        sql.cells_from_days(lo, hi)
+        sql.cells_from_days(lo, hi, integral=sql.integral(metric))
         written = sql.write(metric.code, [(kind, *EVER) for kind in ("day", "week", "month")], track=False)
         sql.cells_from_months(metric.code, *EVER, nodes=False)
         return written + sql.write(metric.code, [("quarter", *EVER), ("year", *EVER)], track=False)
@@ -266,7 +266,7 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
             metric, _facts_between(metric, mlo, mhi), day, with_dimensions=True, totals=False, append=True
         )
     sql.ancestors()
-    sql.cells_from_days(start, end, kinds=("day",), dimensions=False)
+    sql.cells_from_days(start, end, longer=(), dimensions=False, integral=sql.integral(metric))
     written = sql.write(metric.code, [("day", start, end)])
     sql.cells_from_stored_days(metric.code, lo, hi)
     weeks_and_months = [_whole("week", lo, hi), _whole("month", lo, hi)]
