@@ -93,10 +93,26 @@ def build(*, scale: int = 1, stdout=None) -> dict[str, int]:
                     services.ticket_rate(ticket=ticket, rating=rnd.choice([5, 5, 5, 4, 4, 3, 2]), comment="")
         # Spread the history over the last two months.
         back = datetime.timedelta(days=rnd.randint(0, 60), hours=rnd.randint(0, 23))
+        reported = now - back
+        # Taken within minutes to hours, fixed within hours to days, closed after the rating
+        # window: the steps' times follow the report, never later than now.
+        accepted = reported + datetime.timedelta(minutes=rnd.randint(5, 6 * 60))
+        resolved = accepted + datetime.timedelta(minutes=rnd.randint(60, 72 * 60))
+        closed = resolved + datetime.timedelta(hours=rnd.randint(1, 20))
+        steps = Ticket.objects.filter(pk=ticket.pk).values(
+            "accepted_at", "resolved_at", "closed_at", "rated_at"
+        )[0]
+        moved = {
+            "accepted_at": min(accepted, now),
+            "resolved_at": min(resolved, now),
+            "closed_at": min(closed, now),
+            "rated_at": min(closed, now),
+        }
         Ticket.objects.filter(pk=ticket.pk).update(
-            created_at=now - back,
-            response_due=now - back + datetime.timedelta(hours=ticket.category.response_hours),
-            resolution_due=now - back + datetime.timedelta(hours=ticket.category.resolution_hours),
+            created_at=reported,
+            response_due=reported + datetime.timedelta(hours=ticket.category.response_hours),
+            resolution_due=reported + datetime.timedelta(hours=ticket.category.resolution_hours),
+            **{field: moved[field] for field, value in steps.items() if value is not None},
         )
         # Steps an hour or more apart, in order; the rating a day after the fix.
         for step, event in enumerate(TicketEvent.objects.filter(ticket=ticket).order_by("id")):

@@ -5,27 +5,33 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from grid.rollup import Metric, period_bounds, register
+from grid.histogram import MinuteBucket, MinutesBetween
+from grid.rollup import Dimension, Metric, period_bounds, register
 
 # What each change to a ticket can alter: its creation, its closing (or reopening), its rating.
+# Accepting a ticket, or clearing its acceptance (a return, an escalation, a reopen), alters the
+# response times of the day it was accepted on; rating a closed ticket alters the rating coverage
+# of the day it was closed on.
 RECEIVED_METRICS = ("tickets_received",)
-CLOSED_METRICS = ("tickets_closed", "tickets_on_time")
+RESPONSE_METRICS = ("response_minutes",)
+CLOSED_METRICS = ("tickets_closed", "tickets_on_time", "resolution_minutes", "rating_coverage")
 RATING_METRICS = ("satisfaction", "rating_sum")
-TICKET_METRICS = RECEIVED_METRICS + CLOSED_METRICS + RATING_METRICS
+RATED_ON_CLOSED_DAY = ("rating_coverage",)
+TICKET_METRICS = RECEIVED_METRICS + RESPONSE_METRICS + CLOSED_METRICS + RATING_METRICS
 DEMAND_METRICS = ("demands_collected", "demands_fulfilled", "wishes_collected", "wishes_fulfilled")
 
 
 def register_metrics() -> None:
     from demands.models import Demand, Ticket
 
-    def tickets_records(**extra):
+    def tickets_records(date="created_at", **extra):
         def url(node, start, end):
             low, high = period_bounds(start, end)
             query = urlencode(
                 {
                     "subtree": node.pk,
-                    "created_at__gte": low.isoformat(),
-                    "created_at__lt": high.isoformat(),
+                    f"{date}__gte": low.isoformat(),
+                    f"{date}__lt": high.isoformat(),
                     **extra,
                 }
             )
@@ -59,7 +65,7 @@ def register_metrics() -> None:
             "closed_at",
             lambda: Count("id"),
             dimensions=("category__code",),
-            records=tickets_records(status__exact="closed"),
+            records=tickets_records("closed_at", status__exact="closed"),
         ),
         Metric(
             "tickets_on_time",
@@ -69,7 +75,45 @@ def register_metrics() -> None:
             "closed_at",
             lambda: Count("id", filter=Q(is_overdue=False)),
             denominator=lambda: Count("id"),
-            records=tickets_records(status__exact="closed", overdue="no"),
+            records=tickets_records("closed_at", status__exact="closed", overdue="no"),
+        ),
+        # Durations: total minutes over the count (the mean, for every period), and a histogram
+        # per month, quarter and year from which the median and 90th percentile are read.
+        Metric(
+            "response_minutes",
+            _("Response time (minutes)"),
+            lambda: Ticket.objects.filter(accepted_at__isnull=False),
+            "node__path",
+            "accepted_at",
+            lambda: Sum(MinutesBetween("created_at", "accepted_at")),
+            denominator=lambda: Count("id"),
+            dimensions=(Dimension("m", lambda: MinuteBucket("created_at", "accepted_at")),),
+            quantiles=(50, 90),
+            unit="min",
+            records=tickets_records("accepted_at"),
+        ),
+        Metric(
+            "resolution_minutes",
+            _("Resolution time (minutes)"),
+            lambda: Ticket.objects.filter(status="closed"),
+            "node__path",
+            "closed_at",
+            lambda: Sum(MinutesBetween("created_at", "closed_at")),
+            denominator=lambda: Count("id"),
+            dimensions=(Dimension("m", lambda: MinuteBucket("created_at", "closed_at")),),
+            quantiles=(50, 90),
+            unit="min",
+            records=tickets_records("closed_at", status__exact="closed"),
+        ),
+        Metric(
+            "rating_coverage",
+            _("Closed tickets rated"),
+            lambda: Ticket.objects.filter(status="closed"),
+            "node__path",
+            "closed_at",
+            lambda: Count("id", filter=Q(rating__isnull=False)),
+            denominator=lambda: Count("id"),
+            records=tickets_records("closed_at", status__exact="closed"),
         ),
         Metric(
             "satisfaction",
@@ -79,7 +123,7 @@ def register_metrics() -> None:
             "rated_at",
             lambda: Count("id", filter=Q(rating__gte=4)),
             denominator=lambda: Count("id"),
-            records=tickets_records(),
+            records=tickets_records("rated_at"),
         ),
         Metric(
             "rating_sum",
@@ -89,6 +133,7 @@ def register_metrics() -> None:
             "rated_at",
             lambda: Sum("rating"),
             denominator=lambda: Count("id"),
+            records=tickets_records("rated_at"),
         ),
         Metric(
             "demands_collected",

@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from demands import workflow
 from demands.choices import Level, RatingSource, TicketSource, TicketStatus
-from demands.metrics import CLOSED_METRICS, RATING_METRICS, RECEIVED_METRICS
+from demands.metrics import (
+    CLOSED_METRICS,
+    RATED_ON_CLOSED_DAY,
+    RATING_METRICS,
+    RECEIVED_METRICS,
+    RESPONSE_METRICS,
+)
 from demands.models import RESIDENT, SYSTEM, Ticket, TicketCategory, TicketEvent, TicketPhoto
 from grid import rollup
 from grid.choices import NodeLevel, Role
@@ -177,13 +183,25 @@ def dispatch_candidates(node: GridNode, level: int, on: datetime.date | None = N
     return ranked
 
 
-def _touch_metrics(before: str, after: str, closed_at: datetime.datetime | None) -> None:
+def _touch_metrics(
+    before: str,
+    after: str,
+    closed_at: datetime.datetime | None,
+    accepted_at: datetime.datetime | None,
+    changes: dict,
+) -> None:
     """Mark the metric cells a transition changes: closing counts today; leaving the closed
-    status (a reopen) uncounts the day the ticket had been closed on."""
+    status (a reopen) uncounts the day the ticket had been closed on; accepting counts today's
+    response times, and clearing an acceptance uncounts the day it was made on."""
     if after == TicketStatus.CLOSED:
         rollup.touch(*CLOSED_METRICS)
     elif before == TicketStatus.CLOSED and closed_at is not None:
         rollup.touch(*CLOSED_METRICS, day=timezone.localtime(closed_at).date())
+    if "accepted_at" in changes:
+        if accepted_at is not None:
+            rollup.touch(*RESPONSE_METRICS, day=timezone.localtime(accepted_at).date())
+        if changes["accepted_at"] is not None:
+            rollup.touch(*RESPONSE_METRICS)
 
 
 def _move(
@@ -199,8 +217,8 @@ def _move(
     """Apply one transition with a conditional UPDATE and record it; refuse it if the ticket
     moved on meanwhile (another worker took it) or the move is not allowed from its status."""
     step = workflow.transition(action)
-    found = Ticket.objects.filter(pk=ticket.pk).values_list("status", "closed_at").first()
-    current, closed_at = found or (None, None)
+    found = Ticket.objects.filter(pk=ticket.pk).values_list("status", "closed_at", "accepted_at").first()
+    current, closed_at, accepted_at = found or (None, None, None)
     if current not in step.sources:
         workflow.refuse(action, current)
     rows = Ticket.objects.filter(pk=ticket.pk, status=current)
@@ -209,7 +227,7 @@ def _move(
     updated = rows.update(status=step.target, updated_at=timezone.now(), **changes)
     if not updated:
         raise ConflictError(_("Someone else acted on this ticket just now; reload it."), code="ticket_taken")
-    _touch_metrics(current, step.target, closed_at)
+    _touch_metrics(current, step.target, closed_at, accepted_at, changes)
     _event(
         ticket,
         action,
@@ -356,6 +374,8 @@ def ticket_rate(
         rating=rating, rating_comment=comment.strip()[:500], rating_source=source, rated_at=timezone.now()
     )
     rollup.touch(*RATING_METRICS)
+    if current.status == TicketStatus.CLOSED and current.closed_at is not None:
+        rollup.touch(*RATED_ON_CLOSED_DAY, day=timezone.localtime(current.closed_at).date())
     label = "" if actor else RESIDENT
     note = recorded_text(_lazy("Rated %(rating)d/5. %(comment)s")) % {
         "rating": rating,

@@ -20,6 +20,17 @@ class Figure:
     denominator: str | None = None  # another metric, or "" for the metric's own denominator
     percent: bool = False
     decimals: int = 0
+    dimension: str = ""  # a cell other than the total: a percentile (`p=50`) of a duration
+    lower_is_better: bool = False  # ranked from the smallest up (durations)
+    scale: float = 1  # shown as the stored value times this (minutes shown as hours)
+
+    @property
+    def key(self) -> str:
+        return _key(self.numerator, self.dimension)
+
+
+def _key(metric: str, dimension: str) -> str:
+    return f"{metric}@{dimension}" if dimension else metric
 
 
 FIGURES = [
@@ -29,19 +40,67 @@ FIGURES = [
     Figure("on_time_rate", _("Closed on time"), "tickets_on_time", "", percent=True),
     Figure("satisfaction", _("Satisfaction"), "satisfaction", "", percent=True),
     Figure("mean_rating", _("Mean rating"), "rating_sum", "", decimals=2),
+    Figure("rating_coverage", _("Rating coverage"), "rating_coverage", "", percent=True),
+    # Percentiles are kept per month, quarter and year (a day or a week shows none).
+    Figure(
+        "response_median",
+        _("Median response (h)"),
+        "response_minutes",
+        decimals=1,
+        scale=1 / 60,
+        dimension="p=50",
+        lower_is_better=True,
+    ),
+    Figure(
+        "response_p90",
+        _("Response, 90th percentile (h)"),
+        "response_minutes",
+        decimals=1,
+        scale=1 / 60,
+        dimension="p=90",
+        lower_is_better=True,
+    ),
+    Figure(
+        "resolution_median",
+        _("Median resolution (h)"),
+        "resolution_minutes",
+        decimals=1,
+        scale=1 / 60,
+        dimension="p=50",
+        lower_is_better=True,
+    ),
+    Figure(
+        "resolution_p90",
+        _("Resolution, 90th percentile (h)"),
+        "resolution_minutes",
+        decimals=1,
+        scale=1 / 60,
+        dimension="p=90",
+        lower_is_better=True,
+    ),
     Figure("fulfilment", _("Demands fulfilled"), "demands_fulfilled", "demands_collected", percent=True),
     Figure("events", _("Service events"), "events_held"),
     Figure("person_times", _("Person-times served"), "person_times"),
     Figure("volunteer_hours", _("Volunteer hours"), "volunteer_hours", decimals=1),
     Figure("visits", _("Home visits"), "visits_done"),
     Figure("visit_coverage", _("Households visited"), "households_visited", "households", percent=True),
+    Figure(
+        "key_visit_coverage",
+        _("Red and yellow households visited"),
+        "key_households_visited",
+        "key_households",
+        percent=True,
+    ),
 ]
+DIMENSIONS = sorted({"", *(figure.dimension for figure in FIGURES)})
 CONTEXT = ["households", "residents", "elderly", "key_households"]
 FIGURE_BY_CODE = {figure.code: figure for figure in FIGURES}
 
 
 def _value(cells: dict, figure: Figure):
-    numerator = cells.get(figure.numerator)
+    numerator = cells.get(figure.key)
+    if figure.dimension:
+        return round(float(numerator[0]) * figure.scale, figure.decimals) if numerator else None
     if figure.denominator is None:
         amount = float(numerator[0]) if numerator else 0.0
         return round(amount, figure.decimals) if figure.decimals else int(amount)
@@ -60,7 +119,7 @@ def _value(cells: dict, figure: Figure):
 def _metrics_of(figures) -> set[str]:
     needed = set()
     for figure in figures:
-        needed.add(figure.numerator)
+        needed.add(figure.key)
         if figure.denominator:
             needed.add(figure.denominator)
     return needed
@@ -78,7 +137,7 @@ def _cells(node_ids, metrics: set[str], kind: str, start: datetime.date) -> dict
     cells: dict[int, dict] = {node_id: {} for node_id in node_ids}
     if not cells:
         return cells
-    flows, snapshots = metrics - set(CONTEXT), metrics & set(CONTEXT)
+    flows, snapshots = metrics - set(CONTEXT), metrics & set(CONTEXT)  # keys: metric[@dimension]
     queries = []
     if flows:
         queries.append((flows, kind, start))
@@ -86,19 +145,21 @@ def _cells(node_ids, metrics: set[str], kind: str, start: datetime.date) -> dict
         queries.append((snapshots, "month", _snapshot_month(kind, start)))
     for wanted, period_kind, period_start in queries:
         # Plain tuples, not model instances.
-        for node_id, metric, value, denominator in MetricValue.objects.filter(
+        for node_id, metric, dimension, value, denominator in MetricValue.objects.filter(
             node__in=list(cells),
-            metric__in=wanted,
+            metric__in={key.split("@")[0] for key in wanted},
             period_kind=period_kind,
             period_start=period_start,
-            dimension="",
-        ).values_list("node_id", "metric", "value", "denominator"):
-            cells[node_id][metric] = (value, denominator)
+            dimension__in=DIMENSIONS,
+        ).values_list("node_id", "metric", "dimension", "value", "denominator"):
+            key = _key(metric, dimension)
+            if key in wanted:
+                cells[node_id][key] = (value, denominator)
     return cells
 
 
-def _rank_key(value) -> tuple:
-    return (value is None, -(value or 0))
+def _rank_key(value, lower_is_better: bool = False) -> tuple:
+    return (value is None, (value or 0) if lower_is_better else -(value or 0))
 
 
 def build(
@@ -123,11 +184,15 @@ def build(
     flows = _metrics_of(FIGURES) - set(CONTEXT)
     # 1: the node's own cells for the trend (which includes this and the previous period).
     own = MetricValue.objects.filter(
-        node=node, metric__in=flows, period_kind=kind, period_start__in=trend_starts, dimension=""
-    ).values_list("period_start", "metric", "value", "denominator")
+        node=node,
+        metric__in={key.split("@")[0] for key in flows},
+        period_kind=kind,
+        period_start__in=trend_starts,
+        dimension__in=DIMENSIONS,
+    ).values_list("period_start", "metric", "dimension", "value", "denominator")
     by_period: dict[datetime.date, dict] = {}
-    for period, metric, value, denominator in own:
-        by_period.setdefault(period, {})[metric] = (value, denominator)
+    for period, metric, dimension, value, denominator in own:
+        by_period.setdefault(period, {})[_key(metric, dimension)] = (value, denominator)
     # 2: the children.
     children = list(
         GridNode.objects.filter(parent=node, archived_at__isnull=True)
@@ -151,7 +216,9 @@ def build(
         }
         for child in children
     ]
-    ranking.sort(key=lambda row: _rank_key(row["value"]))  # stable: ties keep the tree order
+    ranking.sort(
+        key=lambda row: _rank_key(row["value"], rank_figure.lower_is_better)
+    )  # stable: ties keep the tree order
     for position, row in enumerate(ranking, start=1):
         row["position"] = position
     shown = ranking
@@ -185,6 +252,8 @@ def build(
                 "change": change,
                 "percent": figure.percent,
                 "metric": figure.numerator,
+                # Green when the figure got better: longer durations are worse.
+                "better": None if not change else (change < 0) == figure.lower_is_better,
             }
         )
     trend = {

@@ -28,6 +28,22 @@ DIMENSION_KINDS = ("month", "quarter", "year")
 
 
 @dataclass(frozen=True)
+class Dimension:
+    """A breakdown by a computed value rather than a field (a duration's histogram bucket)."""
+
+    name: str
+    expression: Callable[[], object]
+
+
+def dimension_name(dimension: "str | Dimension") -> str:
+    return dimension.name if isinstance(dimension, Dimension) else dimension.split("__")[0]
+
+
+def dimension_expression(dimension: "str | Dimension"):
+    return dimension.expression() if isinstance(dimension, Dimension) else F(dimension)
+
+
+@dataclass(frozen=True)
 class Metric:
     code: str
     label: object
@@ -36,12 +52,15 @@ class Metric:
     date: str | None
     value: Callable[[], Aggregate]
     denominator: Callable[[], Aggregate] | None = None
-    dimensions: tuple[str, ...] = ()
+    dimensions: tuple["str | Dimension", ...] = ()
     additive: bool = True
     unit: str = ""
     records: Callable | None = None  # (node, start, end) -> URL of the records behind the figure
     date_only: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # Percentiles read off the metric's histogram breakdown (`grid.histogram`), kept per month,
+    # quarter and year as breakdowns `p=50`, `p=90`.
+    quantiles: tuple[int, ...] = ()
 
 
 REGISTRY: dict[str, Metric] = {}
@@ -98,15 +117,11 @@ def _grouped(metric: Metric, facts: QuerySet, bucket, depth: int, dimension: str
     )
     keys = ["_anc", "_bucket"] + (["_dim"] if dimension else [])
     if dimension:
-        rows = rows.annotate(_dim=_dimension_expr(dimension))
+        rows = rows.annotate(_dim=dimension_expression(dimension))
     aggregates = {"_v": metric.value()}
     if metric.denominator is not None:
         aggregates["_d"] = metric.denominator()
     return rows.order_by().values(*keys).annotate(**aggregates)
-
-
-def _dimension_expr(lookup: str):
-    return F(lookup)
 
 
 def _facts_between(metric: Metric, start: datetime.date, end: datetime.date) -> QuerySet:
@@ -145,7 +160,7 @@ def _rows_for(metric: Metric, facts: QuerySet, kind: str, max_depth: int) -> lis
     for depth in range(1, max_depth + 1):
         for dimension in (None, *dimensions):
             for row in _grouped(metric, facts, bucket, depth, dimension):
-                label = f"{dimension.split('__')[0]}={row['_dim']}" if dimension else ""
+                label = f"{dimension_name(dimension)}={row['_dim']}" if dimension else ""
                 day = (
                     row["_bucket"].date() if isinstance(row["_bucket"], datetime.datetime) else row["_bucket"]
                 )
@@ -174,7 +189,28 @@ def _write(metric: Metric, kind: str, starts: Iterable[datetime.date], rows: lis
         ],
         batch_size=5000,
     )
+    if metric.quantiles and kind in DIMENSION_KINDS and starts:
+        _write_quantiles(metric, kind, min(starts), max(starts))
     return len(rows)
+
+
+def _write_quantiles(metric: Metric, kind: str, first: datetime.date, last: datetime.date) -> None:
+    """The percentile cells of the stored histograms of one kind, in one statement."""
+    from grid import histogram
+
+    source = (
+        "(SELECT node_id, period_kind AS kind, period_start AS start, dimension, denominator AS den "
+        "FROM grid_metricvalue WHERE metric = %s AND period_kind = %s "
+        "AND period_start >= %s AND period_start <= %s) s"
+    )
+    select, params = histogram.quantile_select(source, metric.quantiles, [metric.code, kind, first, last])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, value, "
+            f"denominator, computed_at) SELECT q.node_id, %s, q.kind, q.start, q.dimension, q.value, q.den, "
+            f"%s FROM ({select}) q",
+            [metric.code, timezone.now(), *params],
+        )
 
 
 def _fast() -> bool:
@@ -252,8 +288,10 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
         sql.stage(metric, _facts_between(metric, lo, hi), day, with_dimensions=True)
         sql.ancestors()
         sql.cells_from_days(lo, hi, integral=sql.integral(metric))
+        sql.add_quantiles(metric)
         written = sql.write(metric.code, [(kind, *EVER) for kind in ("day", "week", "month")], track=False)
         sql.cells_from_months(metric.code, *EVER, nodes=False)
+        sql.add_quantiles(metric)
         return written + sql.write(metric.code, [("quarter", *EVER), ("year", *EVER)], track=False)
     # Incremental: the days from their facts; weeks and months summed from the stored days of
     # the nodes whose days changed; breakdowns from the month's facts; quarters and years from
@@ -273,6 +311,7 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
     written += sql.write(metric.code, weeks_and_months, nodes=True, dimensions=False)
     if metric.dimensions:
         sql.dimension_cells(mlo, mhi)
+        sql.add_quantiles(metric)
         written += sql.write(metric.code, [("month", mlo, mhi)], dimensions=True)
     # The quarters around the changed months from their months, then the years from their
     # quarters: 3 and 4 cells read per node and breakdown instead of 12.
@@ -282,6 +321,7 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
             period_end(kind, period_start(kind, hi - datetime.timedelta(days=1))),
         )
         sql.cells_summed(metric.code, source, kind, klo, khi)
+        sql.add_quantiles(metric)
         written += sql.write(metric.code, [(kind, klo, khi)], nodes=True)
     return written
 

@@ -19,7 +19,9 @@ from django.db import connection
 from django.db.models import Case, DecimalField, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.aggregates import Count, Sum
 
+from grid import histogram
 from grid.models import GridNode
+from grid.rollup import dimension_expression, dimension_name
 
 LEAF, ANCESTORS, CELLS, OLD, DIFF, TOUCHED = (
     "rollup_leaf",
@@ -30,6 +32,7 @@ LEAF, ANCESTORS, CELLS, OLD, DIFF, TOUCHED = (
     "rollup_touched",
 )
 NUMBER = DecimalField(max_digits=18, decimal_places=2)
+QUANTILES = histogram.QUANTILE_PREFIX + "%"
 
 
 def node_lookup(metric) -> str:
@@ -126,7 +129,7 @@ def stage(
     dims = metric.dimensions if with_dimensions else ()
     if not dims:
         return
-    xs = {f"_x{index}": F(dimension) for index, dimension in enumerate(dims)}
+    xs = {f"_x{index}": dimension_expression(dimension) for index, dimension in enumerate(dims)}
     rows = facts.annotate(**base, **xs, **shares).order_by().values(*base, *xs, *shares)
     sql, params = rows.query.sql_with_params()
     keys = ", ".join(f'f."{x}"' for x in xs)
@@ -137,7 +140,7 @@ def stage(
         f'SUM(f."_v"){cast} AS v, {d} AS d FROM ({sql}) f GROUP BY 1, 2, {keys}) g '
         f"CROSS JOIN LATERAL (VALUES {labels}) AS dx(dim, x) GROUP BY g.leaf, g.month, dx.dim, dx.x"
     )
-    labels_params = [f"{dimension.split('__')[0]}=" for dimension in dims]
+    labels_params = [f"{dimension_name(dimension)}=" for dimension in dims]
     if created:
         _execute(f"INSERT INTO {LEAF} " + select, [*params, *labels_params])
         _execute(f"ANALYZE {LEAF}")
@@ -254,8 +257,9 @@ def cells_from_months(code: str, lo: datetime.date, hi: datetime.date, nodes: bo
         "date_trunc('quarter', period_start::timestamp)::date AS q, "
         "date_trunc('year', period_start::timestamp)::date AS y FROM grid_metricvalue) m "
         "WHERE m.metric = %s AND m.period_kind = 'month' AND m.period_start >= %s AND m.period_start < %s "
-        f"{restrict} GROUP BY GROUPING SETS ((m.node_id, m.dimension, q), (m.node_id, m.dimension, y))",
-        [code, lo, hi],
+        f"AND m.dimension NOT LIKE %s {restrict} "
+        "GROUP BY GROUPING SETS ((m.node_id, m.dimension, q), (m.node_id, m.dimension, y))",
+        [code, lo, hi, QUANTILES],
     )
 
 
@@ -268,9 +272,19 @@ def cells_summed(code: str, source: str, target: str, lo: datetime.date, hi: dat
         f"date_trunc('{target}', period_start::timestamp)::date AS start, dimension, "
         "SUM(value) AS value, SUM(denominator) AS den FROM grid_metricvalue "
         "WHERE metric = %s AND period_kind = %s AND period_start >= %s AND period_start < %s "
-        f"AND node_id IN (SELECT node_id FROM {TOUCHED}) GROUP BY 1, 3, 4",
-        [target, code, source, lo, hi],
+        f"AND dimension NOT LIKE %s AND node_id IN (SELECT node_id FROM {TOUCHED}) GROUP BY 1, 3, 4",
+        [target, code, source, lo, hi, QUANTILES],
     )
+
+
+def add_quantiles(metric) -> None:
+    """Percentile cells (`p=50`...) of every histogram among the new cells; percentiles are
+    never summed from shorter periods or children, always read off the summed histogram."""
+    if not metric.quantiles:
+        return
+    _execute(f"DELETE FROM {CELLS} WHERE dimension LIKE %s", [QUANTILES])
+    select, params = histogram.quantile_select(CELLS, metric.quantiles)
+    _execute(f"INSERT INTO {CELLS} (node_id, kind, start, dimension, value, den) {select}", params)
 
 
 def write(

@@ -27,6 +27,21 @@ from services.models import (
 )
 
 
+class KeyHouseholdFilter(admin.SimpleListFilter):
+    """Visits to red and yellow households (by their colour now), as the dashboard counts them."""
+
+    title = _("household colour")
+    parameter_name = "key"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Red and yellow households"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(household__colour__in=["red", "yellow"])
+        return queryset
+
+
 class ReadOnly(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
@@ -166,7 +181,7 @@ class VisitAdmin(ScopedAdminMixin, ReadOnly):
         "ticket",
         "demand",
     ]
-    list_filter = [SubtreeListFilter, "colour_after"]
+    list_filter = [SubtreeListFilter, KeyHouseholdFilter, "colour_after"]
     search_fields = ["household__room", "household__node__name", "findings"]
     date_hierarchy = "visited_at"
 

@@ -2,12 +2,13 @@
 
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from grid.rollup import Metric, register
+from grid.rollup import Metric, period_bounds, register
 
 SERVICE_METRICS = ("events_held", "person_times", "volunteer_hours", "party_person_times")
-VISIT_METRICS = ("visits_done", "households_visited")
+VISIT_METRICS = ("visits_done", "households_visited", "key_households_visited")
 
 
 def register_metrics() -> None:
@@ -17,7 +18,14 @@ def register_metrics() -> None:
         return reverse("admin:services_serviceevent_changelist") + f"?subtree={node.pk}"
 
     def visits(node, start, end):
-        return reverse("admin:services_visit_changelist") + f"?subtree={node.pk}"
+        low, high = period_bounds(start, end)
+        return (
+            reverse("admin:services_visit_changelist")
+            + "?"
+            + urlencode(
+                {"subtree": node.pk, "visited_at__gte": low.isoformat(), "visited_at__lt": high.isoformat()}
+            )
+        )
 
     register(
         Metric(
@@ -76,5 +84,16 @@ def register_metrics() -> None:
             lambda: Count("household", distinct=True),
             additive=False,
             records=visits,
+        ),
+        # Red and yellow households (by their colour now, as the population figure counts them).
+        Metric(
+            "key_households_visited",
+            _("Red and yellow households visited"),
+            lambda: Visit.objects.filter(household__colour__in=["red", "yellow"]),
+            "household__node__path",
+            "visited_at",
+            lambda: Count("household", distinct=True),
+            additive=False,
+            records=lambda node, start, end: visits(node, start, end) + "&key=1",
         ),
     )

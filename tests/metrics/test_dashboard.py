@@ -133,3 +133,35 @@ def test_a_long_ranking_is_paged_in_rank_order_while_the_map_and_export_keep_eve
     assert client.get(coverage).context["ranking"][0]["position"] == 51
     export = load_workbook(io.BytesIO(client.get(url, {"format": "xlsx"}).content))
     assert len(list(export.worksheets[1].iter_rows())) == 1 + children
+
+
+def test_every_headline_figure_links_to_a_records_page_that_opens(rolled, client):
+    client.force_login(rolled.demo.user("bhxc_secretary"))
+    response = client.get(f"/dashboard/{rolled.demo.beihai.pk}/")
+    for row in response.context["data"]["headline"]:
+        assert row["records"], row["code"]
+        # an unknown filter would send the admin to "?e=1" instead
+        assert client.get(row["records"]).status_code == 200, (row["code"], row["records"])
+
+
+def test_durations_show_their_median_and_rank_the_fastest_first(rolled, client):
+    from demands.models import Ticket
+
+    now = timezone.now()
+    fast = Ticket.objects.get(node=rolled.building_b, accepted_at__isnull=False)
+    slow = Ticket.objects.get(node=rolled.building_a, accepted_at__isnull=False)
+    Ticket.objects.filter(pk=fast.pk).update(created_at=now - timezone.timedelta(minutes=65), accepted_at=now)
+    Ticket.objects.filter(pk=slow.pk).update(created_at=now - timezone.timedelta(hours=5), accepted_at=now)
+    rollup.rebuild([rollup.REGISTRY["response_minutes"]])
+    client.force_login(rolled.demo.user("bhxc_secretary"))
+    response = client.get(f"/dashboard/{rolled.demo.beihai.pk}/?rank=response_median")
+    headline = {row["code"]: row["value"] for row in response.context["data"]["headline"]}
+    # two tickets, 65 minutes and 5 hours: the median lies in the first one's 10-minute bucket
+    assert 1.0 <= headline["response_median"] <= 1.2
+    assert 5.0 <= headline["response_p90"] <= 5.5
+    ranking = [(row["name"], row["figures"]["response_median"]) for row in response.context["ranking"]]
+    assert [name for name, _value in ranking[:2]] == [rolled.demo.grid_b.name, rolled.demo.grid_a.name]
+    assert ranking[0][1] < ranking[1][1]
+    # a week keeps no percentiles: the figure shows as missing, not as zero
+    week = client.get(f"/dashboard/{rolled.demo.beihai.pk}/?period=week")
+    assert {row["code"]: row["value"] for row in week.context["data"]["headline"]}["response_median"] is None
