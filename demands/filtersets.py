@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from demands.choices import Level, TicketSource, TicketStatus
 from demands.models import Ticket
+from grid.filters import BoundedIsoDateTimeFilter
 from grid.filtersets import SubtreeFilter
 
 
@@ -15,8 +16,8 @@ class TicketFilterSet(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=Level.choices)
     overdue = django_filters.BooleanFilter(field_name="is_overdue", label=_("Overdue"))
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("Assigned to me"))
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", label=_("Tracking code or text"))
 
     class Meta:

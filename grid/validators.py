@@ -1,6 +1,7 @@
 """Validators for codes, phones and GeoJSON, shared by every app."""
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -11,13 +12,19 @@ node_code_validator = RegexValidator(
     _("Use letters, digits, '-', '_' or '.', starting with a letter or digit (at most 64 characters)."),
 )
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+# ASCII digits only: Python's \d also matches Arabic-Indic, Devanagari... digits.
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$", re.ASCII)
+
+
+def normalize_text_digits(value: str) -> str:
+    """Full-width digits, letters and signs (as Chinese input methods type them) as ASCII."""
+    return unicodedata.normalize("NFKC", value or "")
 
 
 def normalize_phone(value: str) -> str:
     """Strip spaces and a +86 / 0086 prefix so that one number has one stored form."""
-    value = re.sub(r"[\s()]", "", value or "")
+    value = re.sub(r"[\s()]", "", normalize_text_digits(value))
     for prefix in ("+86", "0086"):
         if value.startswith(prefix):
             value = value[len(prefix) :].lstrip("-")

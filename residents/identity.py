@@ -17,15 +17,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from grid.validators import normalize_phone
+from grid.validators import normalize_phone, normalize_text_digits
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SHAPE = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # ASCII digits only, not any Unicode digit
 
 
 def normalize_id_number(value: str) -> str:
-    return re.sub(r"\s", "", value or "").upper()
+    """Without spaces, with full-width digits and Ｘ (as input methods type them) in ASCII."""
+    return re.sub(r"\s", "", normalize_text_digits(value)).upper()
 
 
 def id_check_digit(first17: str) -> str:

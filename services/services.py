@@ -367,10 +367,17 @@ def balance(account: PointsAccount) -> int:
     return account.entries.aggregate(total=Sum("amount"))["total"] or 0
 
 
+# Far above any grant or reward, far below the column's limit: a slip of the keyboard (or a
+# hostile request) gets a clear refusal, not a database error.
+MAX_MOVEMENT = 100_000
+
+
 def _post(*, community, kind, memo, source, destination, amount, actor=None, event=None, reward=None):
     """One double-entry movement: the source loses what the destination gains."""
     if amount <= 0:
         raise ValidationError({"amount": _("Points move in positive amounts.")})
+    if amount > MAX_MOVEMENT:
+        raise ValidationError({"amount": _("At most %(max)d points move at once.") % {"max": MAX_MOVEMENT}})
     movement = PointsTransaction.objects.create(
         community=community, kind=kind, memo=memo[:200], event=event, reward=reward, created_by=actor
     )

@@ -500,7 +500,7 @@ class TopicViewSet(_Actions, ScopedReadCreateViewSet):
     action_permissions = {
         "participants": "change",
         "meetings": "change",
-        "options": "change",
+        "add_option": "change",
         "open_vote": "change",
         "ballots": "change",
         "decide": "change",
@@ -531,9 +531,10 @@ class TopicViewSet(_Actions, ScopedReadCreateViewSet):
         )
         return self._done(topic)
 
+    # Not named `options`: that would replace the view's handler of HTTP OPTIONS.
     @extend_schema(request=OptionSerializer, responses=OptionSerializer)
-    @action(detail=True, methods=["post"])
-    def options(self, request, pk=None):
+    @action(detail=True, methods=["post"], url_path="options", url_name="options")
+    def add_option(self, request, pk=None):
         topic = self.get_object()
         data = self._payload(OptionSerializer)
         option = deliberation.option_add(

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from demands.selectors import active_categories
 from grid.api.fields import ScopedRelatedField
 from grid.api.views import ScopedReadCreateViewSet
+from grid.filters import BoundedIsoDateTimeFilter
 from grid.filtersets import SubtreeFilter
 from grid.models import GridNode
 from grid.scope import object_in_scope, scope_queryset
@@ -112,8 +113,8 @@ class SignInSerializer(serializers.Serializer):
 class EventFilterSet(django_filters.FilterSet):
     node = SubtreeFilter()
     kind = django_filters.CharFilter(field_name="kind__code")
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    starts_after = BoundedIsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = BoundedIsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = ServiceEvent
@@ -241,8 +242,9 @@ class VisitViewSet(ScopedReadCreateViewSet):
     serializer_class = VisitSerializer
     filterset_class = VisitFilterSet
 
+    # A plain list of at most 500 rows (the worker's whole to-do list), neither paged nor filtered.
     @extend_schema(responses=DueSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def due(self, request):
         rows = selectors.overdue_households(user=request.user)[:500]
         return Response(
