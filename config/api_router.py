@@ -7,7 +7,10 @@ from grid.api.urls import router as grid_router
 from residents.api.urls import router as residents_router
 from services.api.urls import router as services_router
 
+# No `.json` twins of every route: the API speaks JSON (negotiated by Accept), and the twins passed
+# a `format` argument that the viewsets' actions do not take.
 router = DefaultRouter()
+router.include_format_suffixes = False
 for app_router in (grid_router, residents_router, demands_router, services_router):
     router.registry.extend(app_router.registry)
 

@@ -40,6 +40,15 @@ class ScopedAdminMixin:
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
+            # The same rule as a single choice: many choices offer (and accept) only what is in scope.
+            kwargs["queryset"] = scope_queryset(
+                related._default_manager.all(), request.user, permission=_permission(self.model, "change")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
 
 class SubtreeListFilter(admin.SimpleListFilter):
     """ "In subtree": the chosen street or community and everything under it."""

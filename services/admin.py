@@ -162,7 +162,7 @@ class ProgrammeAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class DeliveryAdmin(ScopedAdminMixin, ReadOnly):
     list_display = ["delivered_on", "programme", "resident", "kind", "amount", "recorded_by"]
     list_select_related = ["programme", "resident", "recorded_by"]
-    list_filter = ["programme", "kind"]
+    list_filter = [("programme", admin.RelatedOnlyFieldListFilter), "kind"]
 
 
 @admin.register(VisitCadence)
@@ -257,4 +257,4 @@ class AssessmentRoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class AssessmentAdmin(ScopedAdminMixin, ReadOnly):
     list_display = ["round", "grid", "score", "rank_in_street", "rank_in_community"]
     list_select_related = ["round", "round__street", "grid"]
-    list_filter = ["round"]
+    list_filter = [("round", admin.RelatedOnlyFieldListFilter)]
