@@ -7,7 +7,7 @@ import pytest
 import schemathesis
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
@@ -25,10 +25,24 @@ schema = schemathesis.openapi.from_dict(
 schema.app = application
 
 
-@pytest.fixture
-def tokens(demo):
-    """A grid worker's and community staff's API tokens."""
-    return [Token.objects.get_or_create(user=demo.user(name))[0].key for name in ("bhxc_g1_a", "bhxc_staff")]
+@pytest.fixture(scope="module")
+def tokens(django_db_setup, django_db_blocker):
+    """A grid worker's and community staff's API tokens on the demo street, built once for all
+    operations inside a transaction rolled back at the end (each test adds its own savepoint)."""
+    from django.db import connection, transaction
+
+    from grid.demo import DemoBuilder
+    from grid.models import User
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        DemoBuilder().build()
+        keys = [
+            Token.objects.get_or_create(user=User.objects.get(username=name))[0].key
+            for name in ("bhxc_g1_a", "bhxc_staff")
+        ]
+        connection.check_constraints()
+        yield keys
+        transaction.set_rollback(True)
 
 
 @pytest.fixture(autouse=True)
@@ -45,8 +59,11 @@ def _one_connection():
 
 
 @schema.parametrize()
+# Generated cases only: schemathesis' deterministic "coverage" cases (sent as explicit examples)
+# are some 80 per operation, which took the suite past its time budget on a 2-core machine.
 @settings(
-    max_examples=6,
+    max_examples=10,
+    phases=[Phase.generate, Phase.shrink],
     deadline=None,
     derandomize=True,
     database=None,
