@@ -1,5 +1,6 @@
 """Settings shared by every environment; each value that differs per deployment comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -25,6 +26,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "treebeard",
+    "axes",
+    "simple_history",
     "grid",
     "residents",
     "demands",
@@ -40,6 +43,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Who made a change, for the history rows of residents, tickets and claims.
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -68,7 +75,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "grid.User"
-AUTHENTICATION_BACKENDS = ["grid.backends.RoleBackend"]
+# Axes first: it refuses a locked-out username and address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "grid.backends.RoleBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -163,7 +171,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # Personal data protection. Fernet keys (newest first, for rotation) encrypt ID numbers at rest;
@@ -171,6 +179,28 @@ LOGGING = {
 # production requires them.
 PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[])
 PII_HASH_KEY = env("PII_HASH_KEY", default="")
+
+# How many reverse proxies in front append to X-Forwarded-For (0: the app faces clients directly,
+# and the header, which a client can write, is ignored). Client addresses key rate limits and lockouts.
+TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
+
+# Login throttling (django-axes): five wrong passwords for one username from one address lock that
+# pair out for 15 minutes. Not by address alone: a community office's workers share one NAT address.
+# The admin lists attempts and lockouts; a success clears the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure stays listed after a success clears the count
+AXES_CLIENT_IP_CALLABLE = "grid.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "grid.auth.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Token requests per client address per minute, whatever the username (the token endpoint).
+TOKEN_REQUESTS_PER_MINUTE = env.int("TOKEN_REQUESTS_PER_MINUTE", default=20)
+
+# History rows (django-simple-history): who changed a resident, ticket or claim, and what. Staff read
+# them in the admin; reverting from there is off, since it would skip the services' checks.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Roll up the metric cells a change touches once it commits (debounced; via Celery).
 METRICS_ROLLUP_ON_COMMIT = env.bool("METRICS_ROLLUP_ON_COMMIT", default=True)

@@ -348,6 +348,13 @@ class World:
         Token.objects.create(user=demo.user("bhxc_staff"))
         Group.objects.create(name="scope-matrix")
         WorkerHeartbeat.objects.create(hostname="scope-matrix", seen_at=timezone.now())
+        # Login records (superuser-only): a success, then a failure, through the real login form.
+        staff = demo.user("bhxc_staff")
+        staff.set_password("scope-matrix-pass")
+        staff.save()
+        door = Client()
+        door.post("/accounts/login/", {"username": "bhxc_staff", "password": "scope-matrix-pass"})
+        door.post("/accounts/login/", {"username": "bhxc_staff", "password": "wrong"})
         rollup.rebuild()
 
         self.users = {
