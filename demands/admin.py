@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from demands import open311, services
 from demands.choices import RatingSource
 from demands.models import ApiClient, Ticket, TicketCategory, TicketEvent, TicketPhoto
+from grid.admin_history import HistoryAdmin
 from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, run_for_each
 from grid.models import User
 from residents.identity import mask_phone
@@ -79,7 +80,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Ticket)
-class TicketAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class TicketAdmin(ScopedAdminMixin, HistoryAdmin):
     """The staff queue: filter, dispatch, merge duplicates, record callbacks."""
 
     list_display = [
@@ -189,6 +190,10 @@ class TicketAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("reporter phone"))
     def reporter(self, obj):
         return mask_phone(obj.reporter_phone)
+
+    def history_value(self, request, obj, field_name, value):
+        # The full number is shown only by "reveal", which is logged.
+        return mask_phone(value) if field_name == "reporter_phone" and value else value
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -21,6 +21,7 @@ from demands.models import (
     TopicOption,
     TopicParticipant,
 )
+from grid.admin_history import HistoryAdmin
 from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, run_for_each
 from grid.errors import ConflictError
 
@@ -323,7 +324,7 @@ class FulfilForm(admin.helpers.ActionForm):
 
 
 @admin.register(Claim)
-class ClaimAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ClaimAdmin(ServiceActionsMixin, ScopedAdminMixin, HistoryAdmin):
     list_display = [
         "target",
         "claimant",

@@ -19,9 +19,10 @@ from demands.claim_flow import CLAIM
 from demands.metrics import DEMAND_METRICS
 from demands.models import Claim, CommunityRegistration, Demand, Milestone, Project, Resource, ResourceBooking
 from demands.project_flow import PROJECT
-from grid import rollup
+from grid import history, rollup
 from grid.choices import NodeLevel, Role
 from grid.errors import ConflictError
+from grid.i18n import recorded_text
 from grid.models import Assignment, CoBuildingUnit, GridNode, PartyMembership, User
 from grid.scope import forget_scope
 
@@ -377,6 +378,7 @@ def _claim_move(claim: Claim, action: str, **changes) -> Claim:
         Demand.objects.select_for_update().filter(pk=current.demand_id).exists()
         _settle_demand(current.demand_id)
     current.refresh_from_db()
+    history.record([current], reason=recorded_text(move.label))
     return current
 
 

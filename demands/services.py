@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from demands import workflow
 from demands.choices import Level, RatingSource, TicketSource, TicketStatus
@@ -20,7 +20,7 @@ from demands.metrics import (
     RESPONSE_METRICS,
 )
 from demands.models import RESIDENT, SYSTEM, Ticket, TicketCategory, TicketEvent, TicketPhoto
-from grid import rollup
+from grid import history, rollup
 from grid.choices import NodeLevel, Role
 from grid.errors import ConflictError
 from grid.i18n import recorded_text
@@ -239,6 +239,7 @@ def _move(
         assignee=changes.get("assignee"),
     )
     ticket.refresh_from_db()
+    history.record([ticket], user=actor, reason=recorded_text(step.label))
     return ticket
 
 
@@ -377,7 +378,7 @@ def ticket_rate(
     if current.status == TicketStatus.CLOSED and current.closed_at is not None:
         rollup.touch(*RATED_ON_CLOSED_DAY, day=timezone.localtime(current.closed_at).date())
     label = "" if actor else RESIDENT
-    note = recorded_text(_lazy("Rated %(rating)d/5. %(comment)s")) % {
+    note = recorded_text(gettext_lazy("Rated %(rating)d/5. %(comment)s")) % {
         "rating": rating,
         "comment": comment.strip(),
     }
@@ -386,6 +387,7 @@ def ticket_rate(
     if current.status == TicketStatus.RESOLVED:
         return ticket_close(ticket=current, actor=actor, label=label, note=note)
     current.refresh_from_db()
+    history.record([current], user=actor, reason=recorded_text(gettext_lazy("Rated")))
     return current
 
 
@@ -398,7 +400,7 @@ def phone_reveal(*, ticket: Ticket, actor: User) -> str:
         ticket.status,
         ticket.status,
         actor=actor,
-        note=recorded_text(_lazy("Viewed the reporter's phone.")),
+        note=recorded_text(gettext_lazy("Viewed the reporter's phone.")),
     )
     return ticket.reporter_phone
 
@@ -419,14 +421,18 @@ def escalate_overdue(now: datetime.datetime | None = None) -> int:
     count = 0
     for ticket in due.select_related("category").order_by("response_due")[:1000]:
         with transaction.atomic():
-            Ticket.objects.filter(pk=ticket.pk).update(is_overdue=True)
+            history.update(
+                Ticket.objects.filter(pk=ticket.pk),
+                reason=recorded_text(gettext_lazy("Past its deadline.")),
+                is_overdue=True,
+            )
             if ticket.level < Level.STREET:
                 try:
                     ticket_escalate(
                         ticket=ticket,
                         actor=None,
                         label=SYSTEM,
-                        note=recorded_text(_lazy("Past its deadline.")),
+                        note=recorded_text(gettext_lazy("Past its deadline.")),
                     )
                 except ConflictError:
                     continue  # it moved on meanwhile
@@ -445,7 +451,7 @@ def auto_close_resolved(now: datetime.datetime | None = None) -> int:
                 ticket=ticket,
                 actor=None,
                 label=SYSTEM,
-                note=recorded_text(_lazy("Closed seven days after resolution without a rating.")),
+                note=recorded_text(gettext_lazy("Closed seven days after resolution without a rating.")),
             )
             count += 1
         except ConflictError:

@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from grid.admin_history import HIDDEN, HistoryAdmin
 from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter
 from grid.i18n import recorded_text
 from grid.scope import object_in_scope, path_checker
@@ -44,7 +45,7 @@ def _colour_action(colour: str, label):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class HouseholdAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["address_display", "head", "member_count", "housing_kind", "colour_badge"]
     list_filter = [SubtreeListFilter, "colour", "housing_kind"]
     search_fields = ["room", "node__name", "node__code", "head__name", "members__name"]
@@ -225,7 +226,7 @@ class CareTagFilter(admin.SimpleListFilter):
 
 
 @admin.register(Resident)
-class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ResidentAdmin(ScopedAdminMixin, HistoryAdmin):
     form = ResidentForm
     list_display = [
         "name",
@@ -295,6 +296,27 @@ class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if obj is None:
             return request.user.has_perm("residents.view_sensitive_resident")
         return object_in_scope(request.user, obj, "residents.view_sensitive_resident")
+
+    def history_value(self, request, obj, field_name, value):
+        if field_name == "phone" and value:
+            return identity.mask_phone(value)
+        if field_name == "health_notes" and not self._sensitive_ok(request, obj):
+            return HIDDEN
+        return value
+
+    def history_view(self, request, object_id, extra_context=None):
+        resident = self.get_object(request, object_id)
+        response = super().history_view(request, object_id, extra_context)
+        if resident is not None and response.status_code == 200 and self._sensitive_ok(request, resident):
+            # Past health notes are on the page: the view is logged like the change form's.
+            services.access_log(
+                user=request.user,
+                residents=[resident],
+                action=AccessAction.VIEW_SENSITIVE,
+                fields="history",
+                where=request.path,
+            )
+        return response
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

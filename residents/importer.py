@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
+from grid import history
 from grid.i18n import recorded_text
 from grid.models import GridNode, User
 from grid.scope import path_checker
@@ -278,6 +279,9 @@ def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
     if new_households and new_households[0].pk is None:
         for h in Household.objects.filter(node_id__in=node_ids):
             households[(h.node_id, h.room)] = h
+        new_households = [households[(h.node_id, h.room)] for h in new_households]
+    reason = recorded_text(gettext_lazy("Ledger import"))
+    history.record(new_households, user=user, reason=reason, created=True)
 
     existing = {
         r.id_number_hash: r
@@ -333,6 +337,9 @@ def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
     by_hash = {r.id_number_hash: r for r in (*to_create, *matched)}
     if to_create and to_create[0].pk is None:
         by_hash = {r.id_number_hash: r for r in Resident.objects.filter(id_number_hash__in=list(by_hash))}
+        to_create = [by_hash[r.id_number_hash] for r in to_create]
+    history.record(to_create, user=user, reason=reason, created=True)
+    history.record(to_update, user=user, reason=reason)
 
     # Heads, housing kind and colours of households, care tags of residents.
     changed_households = {}
@@ -352,7 +359,7 @@ def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
                     household=household,
                     colour=row.colour,
                     previous=household.colour,
-                    reason=recorded_text(_lazy("Set by ledger import")),
+                    reason=recorded_text(gettext_lazy("Set by ledger import")),
                     set_by=user,
                 )
             )
@@ -361,6 +368,7 @@ def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
     Household.objects.bulk_update(
         list(changed_households.values()), ["head", "housing_kind", "colour"], batch_size=1000
     )
+    history.record(changed_households.values(), user=user, reason=reason)
     ColourMark.objects.bulk_create(marks, batch_size=1000)
 
     open_tags = set(
@@ -377,6 +385,7 @@ def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
                 open_tags.add((resident.pk, kind))
                 new_tags.append(CareTag(resident=resident, kind=kind, grade=grade, since=today))
     CareTag.objects.bulk_create(new_tags, batch_size=1000)
+    history.record(new_tags, user=user, reason=reason, created=True)
     return len(to_create), len(matched)
 
 

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from grid.choices import Gender
 from grid.models import GridNode, PartyMembership
@@ -47,6 +48,9 @@ class Household(models.Model):
     notes = models.TextField(_("household file notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # Every change, with who made it (django-simple-history); staff read it on the admin's history page.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("household")
@@ -111,6 +115,10 @@ class Resident(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # Every change, with who made it (django-simple-history); staff read it on the admin's history page.
+    # The masked ID number is kept; the ciphertext and lookup hash are not copied into history.
+    history = HistoricalRecords(excluded_fields=["id_number_encrypted", "id_number_hash", "updated_at"])
+
     class Meta:
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
@@ -161,6 +169,9 @@ class CareTag(models.Model):
     until = models.DateField(_("until"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # Every change, with who made it (django-simple-history); staff read it on the admin's history page.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("care tag")

@@ -5,9 +5,12 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grid import history
 from grid.choices import NodeLevel
 from grid.models import GridNode, User
 from grid.services import apply_changes
@@ -176,7 +179,7 @@ def resident_create(
     except IntegrityError as error:  # a concurrent registration of the same number
         raise ValidationError({"id_number": _("This ID number is already registered.")}) from error
     if relation == Relation.HEAD:
-        Household.objects.filter(pk=household.pk).update(head=resident)
+        history.update(Household.objects.filter(pk=household.pk), head=resident)
     return resident
 
 
@@ -207,7 +210,7 @@ def resident_update(
     resident.full_clean()
     resident.save()
     if resident.relation == Relation.HEAD:
-        Household.objects.filter(pk=resident.household_id).update(head=resident)
+        history.update(Household.objects.filter(pk=resident.household_id), head=resident)
     return resident
 
 
@@ -220,8 +223,10 @@ def resident_set_status(*, resident: Resident, status: str, on: datetime.date | 
     resident.status_changed_on = on or timezone.localdate()
     resident.save(update_fields=["status", "status_changed_on", "updated_at"])
     if status != ResidentStatus.ACTIVE:
-        Household.objects.filter(pk=resident.household_id, head=resident).update(head=None)
-        CareTag.objects.filter(resident=resident, until__isnull=True).update(until=resident.status_changed_on)
+        history.update(Household.objects.filter(pk=resident.household_id, head=resident), head=None)
+        # Open care tags end that day; one that only started later ends on its first day.
+        open_tags = CareTag.objects.filter(resident=resident, until__isnull=True)
+        history.update(open_tags, until=Greatest(F("since"), Value(resident.status_changed_on)))
     return resident
 
 
@@ -277,7 +282,9 @@ def colour_set(
         reason=reason.strip(),
         set_by=actor,
     )
-    type(target).objects.filter(pk=target.pk).update(colour=colour)
+    history.update(
+        type(target).objects.filter(pk=target.pk), user=actor, reason=reason.strip(), colour=colour
+    )
     return mark
 
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from demands.choices import (
     BookingStatus,
@@ -422,6 +423,9 @@ class Claim(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+
+    # Every change, with who made it (django-simple-history); staff read it on the admin's history page.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("claim")

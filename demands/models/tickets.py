@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from demands.choices import Level, RatingSource, TicketSource, TicketStatus
 from grid.models import GridNode
@@ -131,6 +132,9 @@ class Ticket(models.Model):
     # Not auto_now_add: the deadlines are counted from this very instant.
     created_at = models.DateTimeField(_("reported at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # Every change, with who made it (django-simple-history); staff read it on the admin's history page.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("ticket")
