@@ -1,5 +1,8 @@
 """The test suite: real PostgreSQL and Redis, as in production; eager Celery for unit tests only."""
 
+import tempfile
+from pathlib import Path
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
@@ -19,5 +22,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 
 # Tests that exercise the incremental rollup turn it on explicitly.
 METRICS_ROLLUP_ON_COMMIT = False
+
+# Uploads made by tests (photos, ledgers) go to a scratch folder, not the checkout's media/.
+MEDIA_ROOT = Path(tempfile.gettempdir()) / "governance-test-media"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
