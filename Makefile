@@ -8,7 +8,7 @@ PYTEST_ARGS ?= --create-db
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/governance_bench
 
-.PHONY: install run test bench lint format messages clean
+.PHONY: install run test bench audit lint format messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	BIN=$(BIN) scripts/audit
 	$(TEST_ENV) $(BIN)/python scripts/ensure_services.py
 	scripts/ensure_browser.sh
 	$(TEST_ENV) $(BIN)/python manage.py check --fail-level WARNING
@@ -38,6 +39,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/ensure_services.py
 	$(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_ALLOWED_HOSTS=127.0.0.1 $(BIN)/python tests/bench/run.py $(ONLY)
+
+# Bandit over the code and pip-audit over the dependencies; here a missing advisory service fails.
+audit: $(STAMP)
+	BIN=$(BIN) AUDIT_REQUIRE_ADVISORIES=1 scripts/audit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -64,7 +64,7 @@ def build(*, scale: int = 1, stdout=None) -> dict[str, int]:
     beihai = GridNode.objects.filter(code=f"{STREET_CODE}001").first()
     if beihai is None or Ticket.objects.filter(node__path__startswith=beihai.path).exists():
         return {k: v for k, v in created.items() if v}
-    rnd = random.Random(4)  # noqa: S311 - demo data
+    rnd = random.Random(4)  # noqa: S311 - demo data  # nosec B311
     places = list(
         GridNode.objects.filter(path__startswith=beihai.path, level=NodeLevel.BUILDING).order_by("path")
     )

@@ -50,7 +50,7 @@ def build(*, scale: int = 1, stdout=None) -> dict[str, int]:
     beihai = GridNode.objects.filter(code=f"{STREET_CODE}001").first()
     if beihai is None or Demand.objects.filter(node__path__startswith=beihai.path).exists():
         return {}
-    rnd = random.Random(8)  # noqa: S311 - demo data
+    rnd = random.Random(8)  # noqa: S311 - demo data  # nosec B311
     staff = User.objects.filter(username="bhxc_secretary").first()
     buildings = list(
         GridNode.objects.filter(path__startswith=beihai.path, level=NodeLevel.BUILDING).order_by("path")

@@ -124,7 +124,7 @@ class _PathBook:
 class DemoBuilder:
     def __init__(self, scale: int = 1, seed: int = 20261121):
         self.scale = max(1, scale)
-        self.random = random.Random(seed)
+        self.random = random.Random(seed)  # nosec B311
         self.report = SeedReport()
         self.paths = _PathBook()
         self.password_hash = make_password(settings.DEMO_PASSWORD)

@@ -85,7 +85,7 @@ def quantile_select(source: str, quantiles, source_params=()) -> tuple[str, list
     wanted = " UNION ALL ".join(f"SELECT {int(q)} AS p" for q in quantiles)
     target = "c.total * q.p / 100.0"
     sql = (
-        f"SELECT c.node_id, c.kind, c.start, '{QUANTILE_PREFIX}' || CAST(q.p AS text) AS dimension, "
+        f"SELECT c.node_id, c.kind, c.start, '{QUANTILE_PREFIX}' || CAST(q.p AS text) AS dimension, "  # nosec B608
         f"ROUND(c.b + {_width_sql('c.b')} * ({target} - c.before) / c.n, 2) AS value, "
         "c.total AS den FROM (SELECT node_id, kind, start, b, n, "
         "SUM(n) OVER (PARTITION BY node_id, kind, start ORDER BY b "

