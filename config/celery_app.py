@@ -26,4 +26,6 @@ app.conf.beat_schedule = {
     "tickets-escalate-overdue": periodic("demands.tasks.escalate_overdue", 5 * 60),
     "tickets-auto-close": periodic("demands.tasks.auto_close_resolved", 60 * 60),
     "metrics-recent": periodic("grid.tasks.rollup_recent", 15 * 60),
+    # Marks left by changes whose job was never scheduled (Redis or broker down) or never finished.
+    "metrics-dirty-sweep": periodic("grid.tasks.rollup_dirty", 60),
 }

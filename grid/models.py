@@ -397,3 +397,21 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.hostname
+
+
+class DirtyCell(models.Model):
+    """A (metric, day) whose cells a committed change altered and the incremental job has not yet
+    rolled up. Written in the changing transaction itself, so a mark exists exactly when the change
+    does, whatever happens to Redis or the workers afterwards. Append-only: concurrent changes never
+    wait on each other's marks; the job deletes the rows it read once it has rolled them up."""
+
+    metric = models.CharField(_("metric"), max_length=40)
+    day = models.DateField(_("day"))
+    marked_at = models.DateTimeField(_("marked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("metric cell to roll up")
+        verbose_name_plural = _("metric cells to roll up")
+
+    def __str__(self):
+        return f"{self.metric} {self.day}"

@@ -9,6 +9,7 @@ or computed from the facts (distinct counts). Rates are numerator and denominato
 """
 
 import datetime
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -19,7 +20,9 @@ from django.db.models import Aggregate, DateField, F, QuerySet, Value
 from django.db.models.functions import Length, Substr, Trunc, TruncDate
 from django.utils import timezone
 
-from grid.models import GridNode, MetricLock, MetricValue
+from grid.models import DirtyCell, GridNode, MetricLock, MetricValue
+
+logger = logging.getLogger(__name__)
 
 PERIOD_KINDS = ("day", "week", "month", "quarter", "year")
 LONG_PERIODS = PERIOD_KINDS[1:]
@@ -376,40 +379,53 @@ def rebuild(
 
 # Incremental updates ------------------------------------------------------------------------
 
-DIRTY_KEY = "metrics:dirty"
 SCHEDULED_KEY = "metrics:scheduled"
 DEBOUNCE_SECONDS = 5
+# At most this many marks per job run; the next run takes the rest.
+MARKS_PER_RUN = 50_000
 
 
 def touch(*codes: str, day: datetime.date | None = None) -> None:
-    """Mark metric cells dirty after a change commits; a burst of changes is rolled up once."""
+    """Mark metric cells dirty with the change (same transaction); once it commits, schedule the
+    incremental job, debounced so that a burst of changes is rolled up once.
+
+    If Redis or the broker is down the change still succeeds: its marks are in the database, and the
+    periodic sweep (`rollup_dirty` in the beat schedule) rolls them up once a worker runs again.
+    """
     if not getattr(settings, "METRICS_ROLLUP_ON_COMMIT", True):
         return
     day = day or timezone.localdate()
-    entries = {f"{code}|{day.isoformat()}" for code in codes if code in REGISTRY}
-    if not entries:
+    marks = [DirtyCell(metric=code, day=day) for code in dict.fromkeys(codes) if code in REGISTRY]
+    if not marks:
         return
+    DirtyCell.objects.bulk_create(marks)
+    transaction.on_commit(schedule_incremental)
 
-    def schedule():
-        from grid.tasks import rollup_dirty
 
-        dirty = set(cache.get(DIRTY_KEY) or ()) | entries
-        cache.set(DIRTY_KEY, sorted(dirty), timeout=3600)
+def schedule_incremental() -> None:
+    from grid.tasks import rollup_dirty
+
+    try:
         if cache.add(SCHEDULED_KEY, 1, timeout=DEBOUNCE_SECONDS * 2):
             rollup_dirty.apply_async(countdown=DEBOUNCE_SECONDS)
-
-    transaction.on_commit(schedule)
+    except Exception as error:  # Redis or the broker unreachable: the sweep catches up later.
+        logger.warning("Metric rollup not scheduled (%s); the periodic sweep will roll it up.", error)
 
 
 def rollup_dirty_cells() -> int:
-    """Roll up everything marked dirty since the last run."""
-    cache.delete(SCHEDULED_KEY)
-    dirty = cache.get(DIRTY_KEY) or []
-    cache.delete(DIRTY_KEY)
+    """Roll up every (metric, day) marked dirty, then delete exactly the marks it read.
+
+    A mark committed after the read stays for the next run; a run that dies midway deletes nothing;
+    two runs at once both recompute (from the facts, never by increment) and both delete.
+    """
+    try:
+        cache.delete(SCHEDULED_KEY)
+    except Exception as error:
+        logger.warning("Could not clear the rollup schedule flag (%s).", error)
+    marks = list(DirtyCell.objects.order_by("id").values_list("id", "metric", "day")[:MARKS_PER_RUN])
     by_metric: dict[str, set[datetime.date]] = {}
-    for entry in dirty:
-        code, day = entry.split("|")
-        by_metric.setdefault(code, set()).add(datetime.date.fromisoformat(day))
+    for _id, code, day in marks:
+        by_metric.setdefault(code, set()).add(day)
     written = 0
     for code, days in by_metric.items():
         metric = REGISTRY.get(code)
@@ -417,6 +433,9 @@ def rollup_dirty_cells() -> int:
             continue
         for day in sorted(days):
             written += rollup_metric(metric, day, day + datetime.timedelta(days=1))
+    ids = [mark[0] for mark in marks]
+    for start in range(0, len(ids), 10_000):
+        DirtyCell.objects.filter(id__in=ids[start : start + 10_000]).delete()
     return written
 
 

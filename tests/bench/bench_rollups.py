@@ -129,13 +129,12 @@ def _insert_tickets(new: int) -> None:
 
 
 def _mark_dirty(codes) -> None:
-    from django.core.cache import cache
     from django.utils import timezone
 
-    from grid import rollup
+    from grid.models import DirtyCell
 
-    today = timezone.localdate().isoformat()
-    cache.set(rollup.DIRTY_KEY, [f"{code}|{today}" for code in codes], timeout=600)
+    today = timezone.localdate()
+    DirtyCell.objects.bulk_create([DirtyCell(metric=code, day=today) for code in codes])
 
 
 def bench_incremental(new: int = 1000) -> None:

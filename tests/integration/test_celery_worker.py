@@ -102,11 +102,11 @@ def test_a_change_is_rolled_up_by_the_incremental_job_in_a_real_worker(worker, d
     from django.utils import timezone
 
     from grid import rollup
-    from grid.models import MetricValue
+    from grid.models import DirtyCell, MetricValue
     from tests.demands.conftest import Loop
 
     settings.METRICS_ROLLUP_ON_COMMIT = True
-    cache.delete(rollup.DIRTY_KEY)
+    DirtyCell.objects.all().delete()
     cache.delete(rollup.SCHEDULED_KEY)
     loop = Loop(demo)
     app.conf.task_always_eager = False

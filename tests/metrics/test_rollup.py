@@ -232,9 +232,11 @@ def test_each_ticket_change_marks_the_cells_it_alters(history, settings, django_
 
     from demands import services
     from demands.metrics import TICKET_METRICS
+    from grid.models import DirtyCell
 
     settings.METRICS_ROLLUP_ON_COMMIT = True
-    cache.delete_many([rollup.DIRTY_KEY, rollup.SCHEDULED_KEY])
+    cache.delete(rollup.SCHEDULED_KEY)
+    DirtyCell.objects.all().delete()
     metrics = [rollup.REGISTRY[code] for code in TICKET_METRICS]
     rollup.rebuild(metrics)
     today = timezone.localdate()
