@@ -8,12 +8,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench import bench_residents, bench_rollups
+from tests.bench import bench_load, bench_residents, bench_rollups
 
 PARTS = {
     "residents": bench_residents.main,
     **bench_rollups.PARTS,
+    **bench_load.PARTS,
 }
+# The load and fault runs bring their own database and processes; the rest share the 100x street.
+OWN_SETUP = set(bench_load.PARTS)
 
 if __name__ == "__main__":
     sys.stdout.reconfigure(line_buffering=True)
@@ -21,6 +24,7 @@ if __name__ == "__main__":
     unknown = [name for name in chosen if name not in PARTS]
     if unknown:
         sys.exit(f"unknown bench part(s): {', '.join(unknown)}; choose from {', '.join(PARTS)}")
-    bench_rollups.prepare()
+    if set(chosen) - OWN_SETUP:
+        bench_rollups.prepare()
     for name in chosen:
         PARTS[name]()
