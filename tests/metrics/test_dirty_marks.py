@@ -27,8 +27,9 @@ def marking(settings):
 
 
 def _received(node) -> int | None:
+    today = timezone.localdate()
     cell = MetricValue.objects.filter(
-        node=node, metric="tickets_received", period_kind="day", period_start=timezone.localdate(), dimension=""
+        node=node, metric="tickets_received", period_kind="day", period_start=today, dimension=""
     ).first()
     return cell and cell.value
 
