@@ -44,13 +44,10 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return value
 
     def history_view(self, request, object_id, extra_context=None):
-        self._history_obj = self.get_object(request, object_id)
-        try:
-            return super().history_view(request, object_id, extra_context)
-        finally:
-            self._history_obj = None
+        # Kept on the request, not on this ModelAdmin, which every thread of the process shares.
+        request.history_object = self.get_object(request, object_id)
+        return super().history_view(request, object_id, extra_context)
 
     def get_historical_record_context_helper(self, request, historical_record):
-        return _Helper(
-            self.model, historical_record, model_admin=self, request=request, obj=self._history_obj
-        )
+        obj = getattr(request, "history_object", None)
+        return _Helper(self.model, historical_record, model_admin=self, request=request, obj=obj)

@@ -305,8 +305,8 @@ class ResidentAdmin(ScopedAdminMixin, HistoryAdmin):
         return value
 
     def history_view(self, request, object_id, extra_context=None):
-        resident = self.get_object(request, object_id)
         response = super().history_view(request, object_id, extra_context)
+        resident = getattr(request, "history_object", None)
         if resident is not None and response.status_code == 200 and self._sensitive_ok(request, resident):
             # Past health notes are on the page: the view is logged like the change form's.
             services.access_log(
