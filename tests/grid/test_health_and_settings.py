@@ -54,6 +54,13 @@ def test_production_settings_pass_the_deployment_checklist():
     assert "no issues" in result.stdout
 
 
+def test_production_believes_the_one_proxy_in_front_and_can_be_told_of_more():
+    code = "from django.conf import settings; print(settings.TRUSTED_PROXIES)"
+    assert _manage("shell", "-c", code, env=PRODUCTION_ENV).stdout.split()[-1] == "1"
+    more = {**PRODUCTION_ENV, "DJANGO_TRUSTED_PROXIES": "2"}
+    assert _manage("shell", "-c", code, env=more).stdout.split()[-1] == "2"
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
     result = _manage("check", env=env)
