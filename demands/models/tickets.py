@@ -154,7 +154,9 @@ class Ticket(models.Model):
             models.Index(fields=["status", "resolution_due"], name="ticket_status_resolution_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
-            # Closure and satisfaction figures select tickets by when they closed and were rated.
+            # Response, closure and satisfaction figures select tickets by when they were accepted,
+            # closed and rated.
+            models.Index(fields=["accepted_at"], name="ticket_accepted_idx"),
             models.Index(fields=["closed_at"], name="ticket_closed_idx"),
             models.Index(fields=["rated_at"], name="ticket_rated_idx"),
         ]
