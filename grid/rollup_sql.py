@@ -23,14 +23,7 @@ from grid import histogram
 from grid.models import GridNode
 from grid.rollup import dimension_expression, dimension_name
 
-LEAF, ANCESTORS, CELLS, OLD, DIFF, TOUCHED = (
-    "rollup_leaf",
-    "rollup_ancestors",
-    "rollup_cells",
-    "rollup_old",
-    "rollup_diff",
-    "rollup_touched",
-)
+LEAF, ANCESTORS, CELLS, TOUCHED = ("rollup_leaf", "rollup_ancestors", "rollup_cells", "rollup_touched")
 NUMBER = DecimalField(max_digits=18, decimal_places=2)
 QUANTILES = histogram.QUANTILE_PREFIX + "%"
 
@@ -299,46 +292,46 @@ def write(
     `domain` lists (period kind, first start, end of starts); with `nodes`, only the cells of the
     nodes in the touched table; `dimensions` True or False keeps to breakdowns or to totals. Every
     node with a changed cell is added to the touched table.
+
+    One statement: a full join of the stored cells with the new ones finds the cells that appear
+    (no id), vanish (no kind) or change, and data-modifying CTEs delete, update and insert them.
+    The stored rows are reached by primary key (`= ANY` of the ids), never by a scan of the store.
     """
     where = " OR ".join("(period_kind = %s AND period_start >= %s AND period_start < %s)" for _ in domain)
     params = [value for part in domain for value in part]
     restrict = f"AND node_id IN (SELECT node_id FROM {TOUCHED})" if nodes else ""  # nosec B608
     if dimensions is not None:
         restrict += " AND dimension <> ''" if dimensions else " AND dimension = ''"
-    _temp(
-        OLD,
-        "SELECT id, node_id, period_kind, period_start, dimension, value, denominator "  # nosec B608
-        f"FROM grid_metricvalue WHERE metric = %s AND ({where}) {restrict}",
-        [code, *params],
-    )
+    old = f"SELECT * FROM grid_metricvalue WHERE metric = %s AND ({where}) {restrict}"  # nosec B608
     insert = (
         "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, value, "
         "denominator, computed_at) SELECT node_id, %s, kind, start, dimension, value, den, now() FROM "
     )
-    if not _count(f"SELECT count(*) FROM (SELECT 1 FROM {OLD} LIMIT 1) o"):  # nothing stored yet  # nosec B608
+    if not _count(f"SELECT EXISTS ({old})", [code, *params]):  # nothing stored yet: a plain insert
         written = _execute(insert + f"{CELLS} c", [code])
         if track:
             _execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM {CELLS} ON CONFLICT DO NOTHING")  # nosec B608
         return written
-    # One full join finds the cells that appear (no id), vanish (no kind) or change.
-    _temp(
-        DIFF,
-        "SELECT o.id, COALESCE(c.node_id, o.node_id) AS node_id, c.kind, c.start, c.dimension, "  # nosec B608
-        "c.value, c.den FROM rollup_old o FULL JOIN (SELECT node_id, kind, start, dimension, "
-        f"COALESCE(value, 0)::numeric(18, 2) AS value, den::numeric(18, 2) AS den FROM {CELLS}) c "
-        "ON c.node_id = o.node_id AND c.kind = o.period_kind AND c.start = o.period_start "
+    touched = (
+        f", touched AS (INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM diff ON CONFLICT DO NOTHING)"  # nosec B608
+        if track
+        else ""
+    )
+    return _count(
+        f"WITH diff AS MATERIALIZED (SELECT o.id, COALESCE(c.node_id, o.node_id) AS node_id, c.kind, "  # nosec B608
+        f"c.start, c.dimension, c.value, c.den FROM ({old}) o FULL JOIN (SELECT node_id, kind, start, "
+        "dimension, COALESCE(value, 0)::numeric(18, 2) AS value, den::numeric(18, 2) AS den "
+        f"FROM {CELLS}) c ON c.node_id = o.node_id AND c.kind = o.period_kind AND c.start = o.period_start "
         "AND c.dimension = o.dimension WHERE o.id IS NULL OR c.kind IS NULL "
-        "OR (o.value, o.denominator) IS DISTINCT FROM (c.value, c.den)",
+        "OR (o.value, o.denominator) IS DISTINCT FROM (c.value, c.den)), "
+        "gone AS (DELETE FROM grid_metricvalue "
+        "WHERE id = ANY(ARRAY(SELECT id FROM diff WHERE kind IS NULL))), "
+        "changed AS (UPDATE grid_metricvalue m SET value = d.value, denominator = d.den, computed_at = now() "
+        "FROM diff d WHERE m.id = d.id AND d.kind IS NOT NULL "
+        "AND m.id = ANY(ARRAY(SELECT id FROM diff WHERE id IS NOT NULL AND kind IS NOT NULL))), "
+        f"added AS ({insert} diff WHERE id IS NULL){touched} SELECT count(*) FROM diff",
+        [code, *params, code],
     )
-    _execute(f"DELETE FROM grid_metricvalue WHERE id IN (SELECT id FROM {DIFF} WHERE kind IS NULL)")  # nosec B608
-    _execute(
-        "UPDATE grid_metricvalue m SET value = d.value, denominator = d.den, computed_at = now() "  # nosec B608
-        f"FROM {DIFF} d WHERE m.id = d.id AND d.kind IS NOT NULL"
-    )
-    _execute(insert + f"{DIFF} d WHERE d.id IS NULL", [code])
-    if track:
-        _execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM {DIFF} ON CONFLICT DO NOTHING")  # nosec B608
-    return _count(f"SELECT count(*) FROM {DIFF}")  # nosec B608
 
 
 def start_touched() -> None:
