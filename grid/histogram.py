@@ -28,9 +28,22 @@ def bucket_of(minutes: int) -> int:
     return OPEN_FROM
 
 
+# Every bucket's lower bound, in order: on PostgreSQL `width_bucket` finds a duration's bucket
+# among them by binary search, with the duration computed once.
+LOWER_BOUNDS = (
+    *(
+        bound
+        for (low, _), (limit, width) in zip(((0, 0), *BUCKETS), BUCKETS, strict=False)
+        for bound in range(low, limit, width)
+    ),
+    OPEN_FROM,
+)
+
+
 def _minutes_sql(connection, start: str, end: str) -> str:
     if connection.vendor == "postgresql":
-        return f"GREATEST(floor(EXTRACT(EPOCH FROM ({end} - {start})) / 60), 0)::int"
+        # date_part gives a double, EXTRACT a numeric: the same whole minutes, twice as fast.
+        return f"GREATEST(floor(date_part('epoch', {end} - {start}) / 60), 0)::int"
     return f"MAX(CAST((julianday({end}) - julianday({start})) * 1440 AS INTEGER), 0)"
 
 
@@ -59,6 +72,12 @@ class MinuteBucket(_Between):
             params += once * 2
         sql.append(f"ELSE {OPEN_FROM} END")
         return " ".join(sql), params
+
+    def as_postgresql(self, compiler, connection, **extra):
+        start, end, start_params, end_params = self._parts(compiler, connection)
+        bounds = f"ARRAY[{','.join(map(str, LOWER_BOUNDS))}]::int[]"
+        minutes = _minutes_sql(connection, start, end)
+        return f"({bounds})[width_bucket({minutes}, {bounds})]", end_params + start_params
 
 
 class MinutesBetween(_Between):

@@ -78,6 +78,27 @@ def _stored(node, metric, kind, start, dimension=""):
     )
 
 
+def test_the_database_puts_every_duration_in_the_bucket_the_rule_gives(loop):
+    """Whole minutes and buckets as the database computes them, at and just around every bucket
+    bound (a microsecond short of a minute stays in the minute before), equal the Python rule."""
+    ticket = loop.ticket(node=loop.demo.grid_a)
+    created = timezone.now().replace(microsecond=0)
+    minutes = sorted(
+        {0, 1, 59, *histogram.LOWER_BOUNDS, *(b - 1 for b in histogram.LOWER_BOUNDS[1:]), 99_999}
+    )
+    durations = [datetime.timedelta(minutes=m) for m in minutes]
+    durations += [datetime.timedelta(minutes=m) - datetime.timedelta(microseconds=1) for m in minutes if m]
+    durations.append(-datetime.timedelta(minutes=5))  # accepted before it was created: 0
+    for duration in durations:
+        Ticket.objects.filter(pk=ticket.pk).update(created_at=created, accepted_at=created + duration)
+        row = Ticket.objects.filter(pk=ticket.pk).annotate(
+            m=histogram.MinutesBetween("created_at", "accepted_at"),
+            b=histogram.MinuteBucket("created_at", "accepted_at"),
+        )
+        whole = max(int(duration.total_seconds() // 60), 0)
+        assert row.values_list("m", "b").get() == (whole, histogram.bucket_of(whole)), duration
+
+
 @pytest.mark.parametrize(
     ("metric", "field", "filters"),
     [("response_minutes", "accepted_at", {}), ("resolution_minutes", "closed_at", {"status": "closed"})],
