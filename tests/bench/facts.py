@@ -37,7 +37,8 @@ def ensure_tickets(target: int) -> None:
         WITH grids AS (SELECT array_agg(id) AS ids FROM grid_gridnode WHERE level = 'grid'),
              cats AS (SELECT array_agg(id) AS ids FROM demands_ticketcategory),
              raw AS (
-               SELECT n, now() - random() * interval '365 days' AS created, random() AS r, random() AS q
+               SELECT n, now() - random() * interval '365 days' AS created, random() AS r, random() AS q,
+                      random() AS c, random() AS s
                FROM generate_series(%s, %s) AS n
              )
         INSERT INTO demands_ticket (
@@ -46,7 +47,7 @@ def ensure_tickets(target: int) -> None:
           closed_at, rating, rating_comment, rating_source, rated_at, created_at, updated_at,
           node_id, category_id)
         SELECT 'B' || lpad(n::text, 10, '0'),
-               (ARRAY['qr','patrol','staff','hotline','open311'])[1 + (n %% 5)],
+               (ARRAY['qr','patrol','staff','hotline','open311'])[1 + floor(s * 5)::int],
                CASE WHEN r < 0.85 AND created < now() - interval '3 days' THEN 'closed' ELSE 'accepted' END,
                1, 'bench', '', '', '', created + interval '2 hours', created + interval '72 hours',
                q < 0.08, created + interval '1 hour',
@@ -60,7 +61,7 @@ def ensure_tickets(target: int) -> None:
                     THEN created + (14 + q * 48) * interval '1 hour' END,
                created, created,
                grids.ids[1 + (n::bigint * 7919) %% array_length(grids.ids, 1)],
-               cats.ids[1 + (n * 31) %% array_length(cats.ids, 1)]
+               cats.ids[1 + floor(c * array_length(cats.ids, 1))::int]
         FROM raw, grids, cats
         ORDER BY created
         """,
