@@ -303,8 +303,11 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
     sql.stage(metric, _facts_between(metric, start, end), day, with_dimensions=False)
     mlo, mhi = period_start("month", start), period_end("month", period_start("month", last))
     if metric.dimensions:
+        # Breakdowns are staged per month; within one month, that is a constant for every fact.
+        one_month = mhi == period_end("month", mlo)
+        bucket = Value(mlo, output_field=DateField()) if one_month else day
         sql.stage(
-            metric, _facts_between(metric, mlo, mhi), day, with_dimensions=True, totals=False, append=True
+            metric, _facts_between(metric, mlo, mhi), bucket, with_dimensions=True, totals=False, append=True
         )
     sql.ancestors()
     sql.cells_from_days(start, end, longer=(), dimensions=False, integral=sql.integral(metric))
@@ -374,6 +377,12 @@ def rebuild(
         total += rollup_metric(metric, first, end, full=True)
         if progress:
             progress(metric.code, index, len(metrics))
+    if _fast():
+        # Fresh statistics for the rewritten cells: a rebuild of one metric is too small a share
+        # of the store for autovacuum to analyze it, and the planner would take the metric's
+        # cells for absent (a scan of every cell where a range of a few thousand was meant).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE grid_metricvalue")
     return total
 
 

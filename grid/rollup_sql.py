@@ -82,14 +82,30 @@ def _temp(name: str, select: str, params=(), analyze: bool = True) -> None:
         _execute(f"ANALYZE {name}")
 
 
+# Above this many touched nodes, their stored cells are read as one range of the period index
+# (the metric's cells of the period kind, hashed against the touched nodes) rather than one
+# probe of the cell index per node: the range reads the heap in the order a rebuild wrote it,
+# the probes read it one random page per cell. PostgreSQL cannot choose by itself, as it judges a
+# period range of one metric and kind to hold a single row.
+MANY_TOUCHED = 300
+
+
+def _in_touched(column: str = "node_id") -> str:
+    """`column IN (the touched nodes)`, written so that PostgreSQL takes the cheaper index."""
+    many = _count(f"SELECT count(*) FROM (SELECT 1 FROM {TOUCHED} LIMIT %s) t", [MANY_TOUCHED + 1])  # nosec B608
+    # `+ 0` keeps the planner off the node-first cell index.
+    target = f"{column} + 0" if many > MANY_TOUCHED else column
+    return f"{target} IN (SELECT node_id FROM {TOUCHED})"  # nosec B608
+
+
 def stage(
     metric, facts: QuerySet, bucket, *, with_dimensions: bool, totals: bool = True, append: bool = False
 ) -> None:
     """Totals per (leaf, day), and if asked each dimension per (leaf, month), into the leaf table
     (added to what it holds with `append`).
 
-    Plain GROUP BYs (one for the totals, one for all the dimensions together), which PostgreSQL
-    hashes in one pass each; the dimensions are then unpivoted from the few grouped rows.
+    Two hashed passes over the facts: a plain GROUP BY for the totals, and one GROUPING SETS
+    statement with a set per dimension.
     """
     base = {"_leaf": F(node_lookup(metric)), "_day": bucket}
     den = metric.denominator() if metric.denominator is not None else None
@@ -125,20 +141,24 @@ def stage(
     xs = {f"_x{index}": dimension_expression(dimension) for index, dimension in enumerate(dims)}
     rows = facts.annotate(**base, **xs, **shares).order_by().values(*base, *xs, *shares)
     sql, params = rows.query.sql_with_params()
-    keys = ", ".join(f'f."{x}"' for x in xs)
-    labels = ", ".join(f"({index}, %s || COALESCE(g.\"{x}\"::text, ''))" for index, x in enumerate(xs))
+    # One hashed pass with a grouping set per dimension: grouping by all of them together, then
+    # unpivoting, would first build every combination (category x source...) per leaf and month.
+    grouped = [f'GROUPING(f."{x}") = 0' for x in xs]
+    which = " ".join(f"WHEN {test} THEN {index}" for index, test in enumerate(grouped))
+    value = " ".join(f'WHEN {test} THEN f."{x}"::text' for test, x in zip(grouped, xs, strict=True))
+    sets = ", ".join(f'(1, 2, f."{x}")' for x in xs)
     select = (
-        f"SELECT g.leaf, g.month AS day, dx.dim, dx.x, SUM(g.v){cast} AS v, SUM(g.d){cast} AS d FROM ("  # nosec B608
-        f'SELECT f."_leaf" AS leaf, date_trunc(\'month\', f."_day"::timestamp)::date AS month, {keys}, '
-        f'SUM(f."_v"){cast} AS v, {d} AS d FROM ({sql}) f GROUP BY 1, 2, {keys}) g '
-        f"CROSS JOIN LATERAL (VALUES {labels}) AS dx(dim, x) GROUP BY g.leaf, g.month, dx.dim, dx.x"
+        "SELECT g.leaf, g.month AS day, g.dim, (%s::text[])[g.dim + 1] || g.x AS x, g.v, g.d FROM ("  # nosec B608
+        f'SELECT f."_leaf" AS leaf, date_trunc(\'month\', f."_day"::timestamp)::date AS month, '
+        f"CASE {which} END AS dim, COALESCE(CASE {value} END, '') AS x, "
+        f'SUM(f."_v"){cast} AS v, {d} AS d FROM ({sql}) f GROUP BY GROUPING SETS ({sets})) g'
     )
-    labels_params = [f"{dimension_name(dimension)}=" for dimension in dims]
+    labels = [f"{dimension_name(dimension)}=" for dimension in dims]
     if created:
-        _execute(f"INSERT INTO {LEAF} " + select, [*params, *labels_params])
+        _execute(f"INSERT INTO {LEAF} " + select, [labels, *params])
         _execute(f"ANALYZE {LEAF}")
     else:
-        _temp(LEAF, select, [*params, *labels_params])
+        _temp(LEAF, select, [labels, *params])
 
 
 def ancestors() -> None:
@@ -211,7 +231,7 @@ def cells_from_stored_days(code: str, lo: datetime.date, hi: datetime.date) -> N
         "date_trunc('week', period_start::timestamp)::date AS w, "
         "date_trunc('month', period_start::timestamp)::date AS mo "
         "FROM grid_metricvalue WHERE metric = %s AND period_kind = 'day' AND dimension = '' "
-        f"AND period_start >= %s AND period_start < %s AND node_id IN (SELECT node_id FROM {TOUCHED})) m "
+        f"AND period_start >= %s AND period_start < %s AND {_in_touched()}) m "
         "GROUP BY GROUPING SETS ((m.node_id, w), (m.node_id, mo))",
         [code, lo, hi],
     )
@@ -241,7 +261,7 @@ def _keep_whole_periods(lo: datetime.date, hi: datetime.date) -> None:
 
 def cells_from_months(code: str, lo: datetime.date, hi: datetime.date, nodes: bool) -> None:
     """Quarter and year cells summed from the stored month cells (of the touched nodes only)."""
-    restrict = f"AND m.node_id IN (SELECT node_id FROM {TOUCHED})" if nodes else ""  # nosec B608
+    restrict = f"AND {_in_touched('m.node_id')}" if nodes else ""
     _temp(
         CELLS,
         "SELECT m.node_id, CASE WHEN GROUPING(q) = 0 THEN 'quarter' ELSE 'year' END::varchar(8) AS kind, "  # nosec B608
@@ -265,7 +285,7 @@ def cells_summed(code: str, source: str, target: str, lo: datetime.date, hi: dat
         f"date_trunc('{target}', period_start::timestamp)::date AS start, dimension, "
         "SUM(value) AS value, SUM(denominator) AS den FROM grid_metricvalue "
         "WHERE metric = %s AND period_kind = %s AND period_start >= %s AND period_start < %s "
-        f"AND dimension NOT LIKE %s AND node_id IN (SELECT node_id FROM {TOUCHED}) GROUP BY 1, 3, 4",
+        f"AND dimension NOT LIKE %s AND {_in_touched()} GROUP BY 1, 3, 4",
         [target, code, source, lo, hi, QUANTILES],
     )
 
@@ -297,17 +317,24 @@ def write(
     (no id), vanish (no kind) or change, and data-modifying CTEs delete, update and insert them.
     The stored rows are reached by primary key (`= ANY` of the ids), never by a scan of the store.
     """
-    where = " OR ".join("(period_kind = %s AND period_start >= %s AND period_start < %s)" for _ in domain)
-    params = [value for part in domain for value in part]
-    restrict = f"AND node_id IN (SELECT node_id FROM {TOUCHED})" if nodes else ""  # nosec B608
+    restrict = f"AND {_in_touched()}" if nodes else ""
     if dimensions is not None:
         restrict += " AND dimension <> ''" if dimensions else " AND dimension = ''"
-    old = f"SELECT * FROM grid_metricvalue WHERE metric = %s AND ({where}) {restrict}"  # nosec B608
+    # One range of the period index per kind (the kinds of a domain differ): ORed in one WHERE,
+    # PostgreSQL may walk every cell of the metric when it misjudges a recent period as empty.
+    part = (
+        "SELECT * FROM grid_metricvalue WHERE metric = %s AND period_kind = %s "  # nosec B608
+        f"AND period_start >= %s AND period_start < %s {restrict}"
+    )
+    params = [value for kind in domain for value in (code, *kind)]
+    old = " UNION ALL ".join(part for _ in domain)
     insert = (
         "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, value, "
         "denominator, computed_at) SELECT node_id, %s, kind, start, dimension, value, den, now() FROM "
     )
-    if not _count(f"SELECT EXISTS ({old})", [code, *params]):  # nothing stored yet: a plain insert
+    # Nothing stored yet: a plain insert. One EXISTS per period kind, each stopping at its first
+    # index entry (one EXISTS over all kinds would build a bitmap of every stored cell first).
+    if not _count("SELECT " + " OR ".join(f"EXISTS ({part})" for _ in domain), params):
         written = _execute(insert + f"{CELLS} c", [code])
         if track:
             _execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM {CELLS} ON CONFLICT DO NOTHING")  # nosec B608
@@ -330,7 +357,7 @@ def write(
         "FROM diff d WHERE m.id = d.id AND d.kind IS NOT NULL "
         "AND m.id = ANY(ARRAY(SELECT id FROM diff WHERE id IS NOT NULL AND kind IS NOT NULL))), "
         f"added AS ({insert} diff WHERE id IS NULL){touched} SELECT count(*) FROM diff",
-        [code, *params, code],
+        [*params, code],
     )
 
 

@@ -5,7 +5,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from demands.models import Ticket
-from grid import rollup
+from grid import rollup, rollup_sql
 from grid.models import GridNode, MetricValue
 from tests.demands.test_concurrency import _race
 
@@ -168,8 +168,14 @@ def _cells(metric=None):
     )
 
 
-def test_an_incremental_run_gives_the_cells_a_rebuild_gives_and_drops_vanished_ones(history):
+# Few touched nodes: their stored cells are read node by node; many (here: any): as one range
+# of the period index. Both reads must give the same cells.
+@pytest.mark.parametrize("many_touched", [rollup_sql.MANY_TOUCHED, 0])
+def test_an_incremental_run_gives_the_cells_a_rebuild_gives_and_drops_vanished_ones(
+    history, many_touched, monkeypatch
+):
     """New, moved and deleted facts on two days (one in an earlier month); only those days re-run."""
+    monkeypatch.setattr(rollup_sql, "MANY_TOUCHED", many_touched)
     metric = rollup.REGISTRY["tickets_received"]
     rollup.rebuild([metric])
     today = timezone.localdate()
