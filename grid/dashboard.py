@@ -143,15 +143,25 @@ def _cells(node_ids, metrics: set[str], kind: str, start: datetime.date) -> dict
         queries.append((flows, kind, start))
     if snapshots:
         queries.append((snapshots, "month", _snapshot_month(kind, start)))
+    fields = ("node_id", "metric", "dimension", "value", "denominator")
     for wanted, period_kind, period_start in queries:
+        period = MetricValue.objects.filter(
+            node__in=list(cells), period_kind=period_kind, period_start=period_start
+        )
+        # Totals and percentiles as two ranges of the cell index, in one statement: asked for
+        # together (`dimension IN (...)`), PostgreSQL reads every breakdown cell of the period
+        # (category, source, histogram buckets) from the table only to discard it.
+        rows = period.filter(metric__in={key for key in wanted if "@" not in key}, dimension="")
+        parts = [key.split("@") for key in wanted if "@" in key]
+        if parts:
+            rows = rows.values_list(*fields).union(
+                period.filter(
+                    metric__in={metric for metric, _ in parts}, dimension__in={dim for _, dim in parts}
+                ).values_list(*fields),
+                all=True,
+            )
         # Plain tuples, not model instances.
-        for node_id, metric, dimension, value, denominator in MetricValue.objects.filter(
-            node__in=list(cells),
-            metric__in={key.split("@")[0] for key in wanted},
-            period_kind=period_kind,
-            period_start=period_start,
-            dimension__in=DIMENSIONS,
-        ).values_list("node_id", "metric", "dimension", "value", "denominator"):
+        for node_id, metric, dimension, value, denominator in rows.values_list(*fields):
             key = _key(metric, dimension)
             if key in wanted:
                 cells[node_id][key] = (value, denominator)
@@ -193,29 +203,21 @@ def build(
     by_period: dict[datetime.date, dict] = {}
     for period, metric, dimension, value, denominator in own:
         by_period.setdefault(period, {})[_key(metric, dimension)] = (value, denominator)
-    # 2: the children.
-    children = list(
+    # 2: the children, as plain rows (a street has hundreds: no model instances).
+    ranking = list(
         GridNode.objects.filter(parent=node, archived_at__isnull=True)
-        .only("id", "name", "code", "level", "geometry", "path")
         .order_by("path")
+        .values("id", "name", "code", "level", "geometry")
     )
     rank_figure = FIGURE_BY_CODE.get(rank_by) or FIGURE_BY_CODE["received"]
     # 3: the ranking figure of every child (one query, two if it needs a population snapshot),
     # or every figure of every child for the export.
     every = _metrics_of(FIGURES) | set(CONTEXT)
-    ids = [child.pk for child in children]
-    rank_cells = _cells(ids, _metrics_of([rank_figure]) if page_size else every, kind, start)
-    ranking = [
-        {
-            "id": child.pk,
-            "name": child.name,
-            "code": child.code,
-            "level": child.level,
-            "geometry": child.geometry,
-            "value": _value(rank_cells[child.pk], rank_figure),
-        }
-        for child in children
-    ]
+    rank_cells = _cells(
+        [row["id"] for row in ranking], _metrics_of([rank_figure]) if page_size else every, kind, start
+    )
+    for row in ranking:
+        row["value"] = _value(rank_cells[row["id"]], rank_figure)
     ranking.sort(
         key=lambda row: _rank_key(row["value"], rank_figure.lower_is_better)
     )  # stable: ties keep the tree order

@@ -7,6 +7,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import format_html_join
 
 from grid import mobile
 from grid.models import GridNode
@@ -93,9 +95,15 @@ def dashboard(request, node_id=None):
     # A street may have hundreds of communities: the table shows a page of them, every one is
     # on the map (coloured by the ranking figure) and in the Excel export.
     query = f"period={kind}&start={start.isoformat()}"
+    codes = [figure.code for figure in board.FIGURES]
     for row in data["shown"]:
         row["url"] = f"{reverse('dashboard-node', args=[row['id']])}?{query}"
-        row["cells"] = [row["figures"][figure.code] for figure in board.FIGURES]
+        # One string per row: 50 rows of 15 figures are 750 template nodes less to render.
+        row["cells"] = format_html_join(
+            "",
+            "<td>{}</td>",
+            (("–" if value is None else localize(value),) for value in map(row["figures"].get, codes)),
+        )
     node_url = reverse("dashboard-node", args=[0]).replace("/0/", "/{id}/")
     payload = {
         "trend": data["trend"],
