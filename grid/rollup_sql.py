@@ -166,10 +166,13 @@ def ancestors() -> None:
     step = GridNode.steplen
     _temp(
         ANCESTORS,
-        "SELECT l.id AS leaf, a.id AS anc FROM (SELECT DISTINCT leaf FROM rollup_leaf) s "  # nosec B608
-        "JOIN grid_gridnode l ON l.id = s.leaf "
+        # Index lookups, one per leaf and one per (leaf, depth): left to itself, PostgreSQL
+        # takes generate_series for a thousand rows and hashes the whole tree, twice (OFFSET 0
+        # keeps each subquery a lookup).
+        "SELECT s.leaf, a.id AS anc FROM (SELECT DISTINCT leaf FROM rollup_leaf) s "  # nosec B608
+        "CROSS JOIN LATERAL (SELECT path FROM grid_gridnode WHERE id = s.leaf OFFSET 0) l "
         f"CROSS JOIN LATERAL generate_series({step}, length(l.path), {step}) AS cut "
-        "JOIN grid_gridnode a ON a.path = substr(l.path, 1, cut)",
+        "CROSS JOIN LATERAL (SELECT id FROM grid_gridnode WHERE path = substr(l.path, 1, cut) OFFSET 0) a",
     )
 
 

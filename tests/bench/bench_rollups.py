@@ -8,11 +8,13 @@ about time.
 
 import datetime
 import os
+import statistics
 import time
 
 from tests.bench import common, facts
 
 TICKETS = 2_000_000
+ROUNDS = 3  # incremental runs per case; the median is the figure
 
 
 def _seconds(callable_) -> float:
@@ -160,6 +162,9 @@ def bench_incremental(new: int = 1000) -> None:
     and with every ticket metric marked (as after a burst of creations, closings and ratings).
     With BENCH_PROFILE=1 it also lists the statements of a third run by time."""
     remove_inserted_tickets()
+    # The store as autovacuum keeps it: right after a rebuild, the first reads of a million new
+    # cells also set their hint bits and write the pages back, which a steady job never pays.
+    _vacuum()
     try:
         _incremental_runs(new)
     finally:
@@ -175,12 +180,15 @@ def _incremental_runs(new: int) -> None:
         ("1,000 new tickets (marks tickets_received)", RECEIVED_METRICS),
         (f"1,000 new tickets, all {len(TICKET_METRICS)} ticket metrics marked", TICKET_METRICS),
     ):
-        _insert_tickets(new)
-        _mark_dirty(codes)
-        seconds = _seconds(rollup.rollup_dirty_cells)
-        rows.append((label, f"{seconds * 1000:.0f} ms", f"{seconds:.2f}"))
-    print("\nIncremental update (rollup_dirty) after new tickets today:")
-    common.report(rows, ("job", "time", "x 1 s"))
+        runs = []
+        for _round in range(ROUNDS):  # each round adds its own 1,000 tickets
+            _insert_tickets(new)
+            _mark_dirty(codes)
+            runs.append(_seconds(rollup.rollup_dirty_cells))
+        median = statistics.median(runs)
+        rows.append((label, f"{median * 1000:.0f} ms", f"{max(runs) * 1000:.0f} ms", f"{median:.2f}"))
+    print(f"\nIncremental update (rollup_dirty) after new tickets today, {ROUNDS} rounds each:")
+    common.report(rows, ("job", "median", "worst", "x 1 s"))
     seconds = _seconds(rollup.rollup_dirty_cells)
     again = rollup.rollup_recent
     print(
