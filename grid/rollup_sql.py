@@ -316,8 +316,9 @@ def write(
     nodes in the touched table; `dimensions` True or False keeps to breakdowns or to totals. Every
     node with a changed cell is added to the touched table.
 
-    One statement: a full join of the stored cells with the new ones finds the cells that appear
-    (no id), vanish (no kind) or change, and data-modifying CTEs delete, update and insert them.
+    A probe for stored cells (none: a plain insert), then one statement: a full join of the
+    stored cells with the new ones finds the cells that appear (no id), vanish (no kind) or
+    change, and data-modifying CTEs delete, update and insert them.
     The stored rows are reached by primary key (`= ANY` of the ids), never by a scan of the store.
     """
     restrict = f"AND {_in_touched()}" if nodes else ""
