@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
 from grid.choices import Gender, NodeLevel, PartyLevel, PartyMemberKind, Role, UnitKind
-from grid.validators import node_code_validator, validate_geojson_geometry, validate_phone
+from grid.fields import PhoneField
+from grid.validators import node_code_validator, validate_geojson_geometry
 
 
 class User(AbstractUser):
@@ -17,7 +18,7 @@ class User(AbstractUser):
     SCOPE_NODE_FIELD = "home_node"
 
     name = models.CharField(_("name"), max_length=50, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    phone = PhoneField(_("phone"), blank=True)
     home_node = models.ForeignKey(
         "grid.GridNode",
         verbose_name=_("home node"),
@@ -141,7 +142,7 @@ class CoBuildingUnit(models.Model):
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=50)
-    contact_phone = models.CharField(_("contact phone"), max_length=20, validators=[validate_phone])
+    contact_phone = PhoneField(_("contact phone"))
     agreement_signed_on = models.DateField(_("agreement signed on"))
     agreement_ends_on = models.DateField(_("agreement ends on"), null=True, blank=True)
     committee_member = models.CharField(

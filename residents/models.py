@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from grid.choices import Gender
+from grid.fields import PhoneField
 from grid.models import GridNode, PartyMembership
-from grid.validators import validate_phone
 from residents.choices import (
     AccessAction,
     CareTagKind,
@@ -86,7 +86,7 @@ class Resident(models.Model):
     id_number_encrypted = models.TextField(_("ID number (encrypted)"), blank=True, editable=False)
     id_number_hash = models.CharField(_("ID number lookup hash"), max_length=64, blank=True, editable=False)
     id_number_masked = models.CharField(_("ID number"), max_length=18, blank=True, editable=False)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    phone = PhoneField(_("phone"), blank=True)
     relation = models.CharField(_("relation to head"), max_length=12, choices=Relation.choices)
     residence_kind = models.CharField(
         _("residence"), max_length=12, choices=ResidenceKind.choices, default=ResidenceKind.REGISTERED

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from demands.choices import Level, RatingSource, TicketSource, TicketStatus
+from grid.fields import PhoneField
 from grid.models import GridNode
-from grid.validators import validate_phone
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -90,9 +90,7 @@ class Ticket(models.Model):
         related_name="tickets",
     )
     reporter_name = models.CharField(_("reporter name"), max_length=50, blank=True)
-    reporter_phone = models.CharField(
-        _("reporter phone"), max_length=20, blank=True, validators=[validate_phone]
-    )
+    reporter_phone = PhoneField(_("reporter phone"), blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned to"),

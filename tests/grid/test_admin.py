@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from grid.models import Assignment, GridNode, User
+from grid.models import Assignment, CoBuildingUnit, GridNode, User
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +108,20 @@ def test_node_form_shows_an_empty_geometry_box_and_rejects_bad_geojson(demo, cli
     )
     assert bad.status_code == 200 and "geometry" in bad.context["adminform"].form.errors
     assert not GridNode.objects.filter(code="GEO-BAD").exists()
+
+
+def test_admin_stores_a_phone_typed_with_full_width_digits_as_plain_digits(demo, client):
+    client.force_login(demo.user("bhxc_secretary"))
+    response = client.post(
+        reverse("admin:grid_cobuildingunit_add"),
+        {
+            "name": "共建单位甲",
+            "kind": "enterprise",
+            "community": demo.beihai.pk,
+            "contact_name": "王经理",
+            "contact_phone": "+86 １３８ ００１３ ８０００",
+            "agreement_signed_on": "2026-01-01",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert CoBuildingUnit.objects.get(name="共建单位甲").contact_phone == "13800138000"

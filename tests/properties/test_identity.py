@@ -115,3 +115,22 @@ def test_the_masked_number_shows_only_the_first_and_last_four(region, born, sequ
     masked = mask_id_number(number)
     assert masked[:4] == number[:4] and masked[-4:] == number[-4:]
     assert set(masked[4:-4]) == {"*"} and len(masked) == 18
+
+
+@given(st.text(max_size=30))
+@example("+86 １３８ ００１３ ８０００")
+@example("０５３１－８８８８８８８８")
+def test_every_phone_field_stores_what_it_accepts_as_ascii_digits(text):
+    from demands.models import Ticket
+    from grid.models import User
+    from residents.models import Resident
+
+    for model, name in ((User, "phone"), (Resident, "phone"), (Ticket, "reporter_phone")):
+        field = model._meta.get_field(name)
+        try:
+            field.run_validators(field.to_python(text))
+        except ValidationError:
+            continue
+        stored = field.to_python(text)
+        assert stored == "" or (stored.isascii() and stored.replace("-", "").isdigit()), stored
+        assert field.to_python(stored) == stored
