@@ -26,7 +26,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "treebeard",
-    "axes",
+    "grid.apps.AxesConfig",
     "simple_history",
     "grid",
     "residents",

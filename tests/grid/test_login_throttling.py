@@ -169,3 +169,13 @@ def test_a_garbled_forwarded_for_header_falls_back_to_the_peer_address(client, s
     )
     assert response.status_code == 200
     assert AccessAttempt.objects.get(username="bhxc_secretary").ip_address == "10.0.0.3"
+
+
+def test_the_lockout_records_in_the_admin_are_in_chinese(client, secretary, admin_user):
+    for _ in range(5):
+        login(client, "bhxc_secretary", "wrong")
+    client.force_login(admin_user)
+    index = client.get("/admin/").content.decode()
+    assert "登录防护" in index and "登录尝试" in index
+    page = client.get("/admin/axes/accessattempt/").content.decode()
+    assert "登录失败次数" in page and "IP 地址" in page and "bhxc_secretary" in page
