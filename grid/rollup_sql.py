@@ -101,11 +101,8 @@ def _in_touched(column: str = "node_id") -> str:
 def stage(
     metric, facts: QuerySet, bucket, *, with_dimensions: bool, totals: bool = True, append: bool = False
 ) -> None:
-    """Totals per (leaf, day), and if asked each dimension per (leaf, month), into the leaf table
-    (added to what it holds with `append`).
-
-    Two hashed passes over the facts: a plain GROUP BY for the totals, and one GROUPING SETS
-    statement with a set per dimension.
+    """Totals per (leaf, day) unless `totals` is false, and if asked each dimension per (leaf,
+    month), into the leaf table (added to what it holds with `append`), in one pass over the facts.
     """
     base = {"_leaf": F(node_lookup(metric)), "_day": bucket}
     den = metric.denominator() if metric.denominator is not None else None
@@ -124,41 +121,78 @@ def stage(
         )
         return
     shares = {"_v": _row_value(metric.value()), **({"_d": _row_value(den)} if den is not None else {})}
-    created = append
-    if totals:
-        rows = facts.annotate(**base, **shares).order_by().values(*base, *shares)
-        sql, params = rows.query.sql_with_params()
-        _temp(
-            LEAF,
-            f'SELECT f."_leaf" AS leaf, f."_day" AS day, -1 AS dim, \'\'::text AS x, SUM(f."_v"){cast} AS v, '  # nosec B608
-            f'{d} AS d FROM ({sql}) f GROUP BY f."_leaf", f."_day"',
-            params,
-        )
-        created = True
     dims = metric.dimensions if with_dimensions else ()
     if not dims:
+        if not totals:
+            return
+        rows = facts.annotate(**base, **shares).order_by().values(*base, *shares)
+        sql, params = rows.query.sql_with_params()
+        select = (
+            f'SELECT f."_leaf" AS leaf, f."_day" AS day, -1 AS dim, \'\'::text AS x, SUM(f."_v"){cast} AS v, '  # nosec B608
+            f'{d} AS d FROM ({sql}) f GROUP BY f."_leaf", f."_day"'
+        )
+        if append:
+            _execute(f"INSERT INTO {LEAF} " + select, params)
+            _execute(f"ANALYZE {LEAF}")
+        else:
+            _temp(LEAF, select, params)
         return
-    xs = {f"_x{index}": dimension_expression(dimension) for index, dimension in enumerate(dims)}
+    keys = [_dimension_key(facts.model, dimension) for dimension in dims]
+    xs = {f"_x{index}": key for index, (key, _lookup) in enumerate(keys)}
     rows = facts.annotate(**base, **xs, **shares).order_by().values(*base, *xs, *shares)
     sql, params = rows.query.sql_with_params()
-    # One hashed pass with a grouping set per dimension: grouping by all of them together, then
-    # unpivoting, would first build every combination (category x source...) per leaf and month.
-    grouped = [f'GROUPING(f."{x}") = 0' for x in xs]
-    which = " ".join(f"WHEN {test} THEN {index}" for index, test in enumerate(grouped))
-    value = " ".join(f'WHEN {test} THEN f."{x}"::text' for test, x in zip(grouped, xs, strict=True))
-    sets = ", ".join(f'(1, 2, f."{x}")' for x in xs)
+    # One hashed pass over the facts with a grouping set for the totals per (leaf, day) and one
+    # per dimension per (leaf, month): grouping by every dimension together, then unpivoting,
+    # would first build every combination (category x source...) per leaf and month.
+    # A value held in a related table (a category's code) is grouped by its foreign key and read
+    # once per group, not joined to every fact.
+    sets = [f'(1, 2, f."{x}")' for x in xs]
+    which = [f'WHEN GROUPING(f."{x}") = 0 THEN {index}' for index, x in enumerate(xs)]
+    day = "NULL::date"
+    if totals:  # column 3: the day, grouped in the totals' set only
+        sets.insert(0, "(1, 3)")
+        which.insert(0, 'WHEN GROUPING(f."_day") = 0 THEN -1')
+        day = 'f."_day"'
+    columns = ", ".join(f'f."{x}" AS k{index}' for index, x in enumerate(xs))
+    quote = connection.ops.quote_name
+    joins, labels_of = "", []
+    for index, (_key, lookup) in enumerate(keys):
+        if lookup is None:
+            labels_of.append(f"WHEN {index} THEN g.k{index}::text")
+            continue
+        table, pk, column = (quote(name) for name in lookup)
+        joins += f" LEFT JOIN {table} r{index} ON g.dim = {index} AND r{index}.{pk} = g.k{index}"
+        labels_of.append(f"WHEN {index} THEN r{index}.{column}::text")
     select = (
-        "SELECT g.leaf, g.month AS day, g.dim, (%s::text[])[g.dim + 1] || g.x AS x, g.v, g.d FROM ("  # nosec B608
-        f'SELECT f."_leaf" AS leaf, date_trunc(\'month\', f."_day"::timestamp)::date AS month, '
-        f"CASE {which} END AS dim, COALESCE(CASE {value} END, '') AS x, "
-        f'SUM(f."_v"){cast} AS v, {d} AS d FROM ({sql}) f GROUP BY GROUPING SETS ({sets})) g'
+        "SELECT g.leaf, COALESCE(g.day, g.month) AS day, g.dim, CASE WHEN g.dim < 0 THEN '' "  # nosec B608
+        f"ELSE (%s::text[])[g.dim + 1] || COALESCE(CASE g.dim {' '.join(labels_of)} END, '') END AS x, "
+        'g.v, g.d FROM (SELECT f."_leaf" AS leaf, '
+        f"date_trunc('month', f.\"_day\"::timestamp)::date AS month, {day} AS day, "
+        f'CASE {" ".join(which)} END AS dim, {columns}, SUM(f."_v"){cast} AS v, {d} AS d '
+        f"FROM ({sql}) f GROUP BY GROUPING SETS ({', '.join(sets)})) g{joins}"
     )
     labels = [f"{dimension_name(dimension)}=" for dimension in dims]
-    if created:
+    if append:
         _execute(f"INSERT INTO {LEAF} " + select, [labels, *params])
         _execute(f"ANALYZE {LEAF}")
     else:
         _temp(LEAF, select, [labels, *params])
+
+
+def _dimension_key(model, dimension):
+    """(what the facts are grouped by, and where its label is read or None) for one dimension:
+    `category__code` groups by `category_id` and reads the code from the category table."""
+    if isinstance(dimension, str) and dimension.count("__") == 1:
+        relation, name = dimension.split("__")
+        field = model._meta.get_field(relation)
+        if field.many_to_one:
+            related = field.related_model._meta
+            return F(field.attname), (
+                related.db_table,
+                field.target_field.column,
+                related.get_field(name).column,
+            )
+    return dimension_expression(dimension), None
 
 
 def ancestors() -> None:
