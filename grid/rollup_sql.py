@@ -373,7 +373,7 @@ def write(
     # Nothing stored yet: a plain insert. One EXISTS per period kind, each stopping at its first
     # index entry (one EXISTS over all kinds would build a bitmap of every stored cell first).
     if not _count("SELECT " + " OR ".join(f"EXISTS ({part})" for _ in domain), params):
-        written = _execute(insert + f"{CELLS} c", [code])
+        written = _execute(insert + f"{CELLS} c ORDER BY node_id, kind, start, dimension", [code])
         if track:
             _execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT node_id FROM {CELLS} ON CONFLICT DO NOTHING")  # nosec B608
         return written
