@@ -11,11 +11,12 @@ or computed from the facts (distinct counts). Rates are numerator and denominato
 import datetime
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Aggregate, DateField, F, QuerySet, Value
 from django.db.models.functions import Length, Substr, Trunc, TruncDate
 from django.utils import timezone
@@ -371,12 +372,11 @@ def rebuild(
     metrics = list(metrics or REGISTRY.values())
     today = timezone.localdate()
     end = max(period_end(kind, period_start(kind, today)) for kind in ("week", "month"))
-    total = 0
-    for index, metric in enumerate(metrics, start=1):
-        first = first_fact_day(metric) or today
-        total += rollup_metric(metric, first, end, full=True)
-        if progress:
-            progress(metric.code, index, len(metrics))
+
+    def whole(metric: Metric) -> int:
+        return rollup_metric(metric, first_fact_day(metric) or today, end, full=True)
+
+    total = sum(_each_metric([(metric, [lambda m=metric: whole(m)]) for metric in metrics], progress))
     if _fast():
         # Fresh statistics for the rewritten cells: a rebuild of one metric is too small a share
         # of the store for autovacuum to analyze it, and the planner would take the metric's
@@ -384,6 +384,49 @@ def rebuild(
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE grid_metricvalue")
     return total
+
+
+def _workers(jobs: int) -> int:
+    """How many metrics to roll up at once: on PostgreSQL and outside any open transaction only
+    (each runs in its own connection, which sees committed facts alone)."""
+    if jobs < 2 or not _fast() or connection.in_atomic_block:
+        return 1
+    return max(1, min(jobs, getattr(settings, "METRICS_ROLLUP_WORKERS", 1)))
+
+
+def _each_metric(
+    jobs: list[tuple[Metric, list[Callable[[], int]]]],
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[int]:
+    """Run each metric's steps in order, metrics side by side on `METRICS_ROLLUP_WORKERS`
+    connections (metrics share no cells, and each run holds its metric's lock); returns the cells
+    each metric wrote. Progress is reported as metrics finish."""
+    workers = _workers(len(jobs))
+    if workers == 1:
+        written = []
+        for index, (metric, steps) in enumerate(jobs, start=1):
+            written.append(sum(step() for step in steps))
+            if progress:
+                progress(metric.code, index, len(jobs))
+        return written
+
+    def run(steps: list[Callable[[], int]]) -> int:
+        try:
+            return sum(step() for step in steps)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rollup") as pool:
+        futures = {
+            pool.submit(run, steps): (position, metric) for position, (metric, steps) in enumerate(jobs)
+        }
+        written = [0] * len(jobs)
+        for index, future in enumerate(as_completed(futures), start=1):
+            position, metric = futures[future]
+            written[position] = future.result()
+            if progress:
+                progress(metric.code, index, len(jobs))
+    return written
 
 
 # Incremental updates ------------------------------------------------------------------------
@@ -435,13 +478,13 @@ def rollup_dirty_cells() -> int:
     by_metric: dict[str, set[datetime.date]] = {}
     for _id, code, day in marks:
         by_metric.setdefault(code, set()).add(day)
-    written = 0
-    for code, days in by_metric.items():
-        metric = REGISTRY.get(code)
-        if metric is None:
-            continue
-        for day in sorted(days):
-            written += rollup_metric(metric, day, day + datetime.timedelta(days=1))
+    jobs = [
+        (REGISTRY[code], [_one_day(REGISTRY[code], day) for day in sorted(days)])
+        for code, days in by_metric.items()
+        if code in REGISTRY
+    ]
+    jobs.sort(key=lambda job: -len(job[0].dimensions))  # breakdowns take longest: start them first
+    written = sum(_each_metric(jobs))
     ids = [mark[0] for mark in marks]
     for start in range(0, len(ids), 10_000):
         DirtyCell.objects.filter(id__in=ids[start : start + 10_000]).delete()
@@ -452,6 +495,13 @@ def rollup_recent(days: int = 2) -> int:
     """The periodic job: recompute the last days (and so the current week, month, quarter, year)."""
     today = timezone.localdate()
     start = today - datetime.timedelta(days=days - 1)
+    end = today + datetime.timedelta(days=1)
     return sum(
-        rollup_metric(metric, start, today + datetime.timedelta(days=1)) for metric in REGISTRY.values()
+        _each_metric(
+            [(metric, [lambda m=metric: rollup_metric(m, start, end)]) for metric in REGISTRY.values()]
+        )
     )
+
+
+def _one_day(metric: Metric, day: datetime.date) -> Callable[[], int]:
+    return lambda: rollup_metric(metric, day, day + datetime.timedelta(days=1))

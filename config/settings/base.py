@@ -1,5 +1,6 @@
 """Settings shared by every environment; each value that differs per deployment comes from the environment."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -220,6 +221,9 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Roll up the metric cells a change touches once it commits (debounced; via Celery).
 METRICS_ROLLUP_ON_COMMIT = env.bool("METRICS_ROLLUP_ON_COMMIT", default=True)
+# Metrics rolled up at once by one job (each in its own database connection), on PostgreSQL:
+# one per core by default. 1 runs them one after the other.
+METRICS_ROLLUP_WORKERS = env.int("METRICS_ROLLUP_WORKERS", default=os.cpu_count() or 1)
 
 # Demo accounts share one password; it is printed by seed_demo only when DEBUG is on.
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-12345")

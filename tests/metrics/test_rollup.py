@@ -1,4 +1,5 @@
 import datetime
+import threading
 
 import pytest
 from django.db.models import Count, Q
@@ -269,3 +270,43 @@ def test_each_ticket_change_marks_the_cells_it_alters(history, settings, django_
     MetricValue.objects.all().delete()
     rollup.rebuild(metrics)
     assert incremental == sorted(row for code in TICKET_METRICS for row in _cells(code))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_rolls_metrics_up_side_by_side_and_gives_the_cells_a_rebuild_gives(
+    history, settings, monkeypatch
+):
+    """Outside a transaction, each marked metric runs in its own thread and connection."""
+    from demands.metrics import TICKET_METRICS
+    from grid.models import DirtyCell
+
+    settings.METRICS_ROLLUP_WORKERS = 2
+    metrics = [rollup.REGISTRY[code] for code in TICKET_METRICS]
+    rollup.rebuild(metrics)
+    today = timezone.localdate()
+    for _ in range(4):
+        history.ticket(node=history.demo.grid_b)
+    closed = Ticket.objects.filter(status="closed").order_by("pk").first()
+    Ticket.objects.filter(pk=closed.pk).update(rating=1, rated_at=timezone.now(), closed_at=timezone.now())
+    days = {today, timezone.localtime(closed.closed_at).date()}
+    DirtyCell.objects.bulk_create(
+        [DirtyCell(metric=code, day=day) for code in TICKET_METRICS for day in days]
+    )
+    threads = set()
+    original = rollup.rollup_metric
+
+    def watched(*args, **kwargs):
+        threads.add(threading.get_ident())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(rollup, "rollup_metric", watched)
+    assert rollup.rollup_dirty_cells() > 0
+    assert len(threads) == 2 and threading.get_ident() not in threads
+    assert not DirtyCell.objects.exists()
+    incremental = _cells()
+    monkeypatch.setattr(rollup, "rollup_metric", original)
+    MetricValue.objects.all().delete()
+    rollup.rebuild(metrics)
+    assert incremental == _cells()
+    value, _den = _cell(history.demo.grid_b, "tickets_received", "day", today)
+    assert value == _direct(history.demo.grid_b, today, today + datetime.timedelta(days=1))
