@@ -15,6 +15,7 @@ A fact belongs to exactly one leaf node, so every metric adds up across the tree
 
 import datetime
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import Case, DecimalField, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.aggregates import Count, Sum
@@ -184,8 +185,11 @@ def _dimension_key(model, dimension):
     `category__code` groups by `category_id` and reads the code from the category table."""
     if isinstance(dimension, str) and dimension.count("__") == 1:
         relation, name = dimension.split("__")
-        field = model._meta.get_field(relation)
-        if field.many_to_one:
+        try:
+            field = model._meta.get_field(relation)
+        except FieldDoesNotExist:  # an annotation: grouped as it is
+            field = None
+        if field is not None and field.many_to_one:
             related = field.related_model._meta
             return F(field.attname), (
                 related.db_table,
