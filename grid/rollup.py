@@ -372,11 +372,8 @@ def rebuild(
     metrics = list(metrics or REGISTRY.values())
     today = timezone.localdate()
     end = max(period_end(kind, period_start(kind, today)) for kind in ("week", "month"))
-
-    def whole(metric: Metric) -> int:
-        return rollup_metric(metric, first_fact_day(metric) or today, end, full=True)
-
-    total = sum(_each_metric([(metric, [lambda m=metric: whole(m)]) for metric in metrics], progress))
+    jobs = [(metric, [(first_fact_day(metric) or today, end)]) for metric in metrics]
+    total = sum(_each_metric(jobs, progress, full=True))
     if _fast():
         # Fresh statistics for the rewritten cells: a rebuild of one metric is too small a share
         # of the store for autovacuum to analyze it, and the planner would take the metric's
@@ -394,31 +391,40 @@ def _workers(jobs: int) -> int:
     return max(1, min(jobs, getattr(settings, "METRICS_ROLLUP_WORKERS", 1)))
 
 
+Spans = list[tuple[datetime.date, datetime.date]]
+
+
 def _each_metric(
-    jobs: list[tuple[Metric, list[Callable[[], int]]]],
+    jobs: list[tuple[Metric, Spans]],
     progress: Callable[[str, int, int], None] | None = None,
+    full: bool = False,
 ) -> list[int]:
-    """Run each metric's steps in order, metrics side by side on `METRICS_ROLLUP_WORKERS`
-    connections (metrics share no cells, and each run holds its metric's lock); returns the cells
-    each metric wrote. Progress is reported as metrics finish."""
+    """Roll each metric up over its [start, end) spans in order, metrics side by side on
+    `METRICS_ROLLUP_WORKERS` connections (metrics share no cells, and each run holds its metric's
+    lock); returns the cells each metric wrote. Progress is reported as metrics finish."""
+
+    def roll(metric: Metric, spans: Spans) -> int:
+        return sum(rollup_metric(metric, start, end, full=full) for start, end in spans)
+
     workers = _workers(len(jobs))
     if workers == 1:
         written = []
-        for index, (metric, steps) in enumerate(jobs, start=1):
-            written.append(sum(step() for step in steps))
+        for index, (metric, spans) in enumerate(jobs, start=1):
+            written.append(roll(metric, spans))
             if progress:
                 progress(metric.code, index, len(jobs))
         return written
 
-    def run(steps: list[Callable[[], int]]) -> int:
+    def run(metric: Metric, spans: Spans) -> int:
         try:
-            return sum(step() for step in steps)
+            return roll(metric, spans)
         finally:
             connections.close_all()  # this thread's own connection
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rollup") as pool:
         futures = {
-            pool.submit(run, steps): (position, metric) for position, (metric, steps) in enumerate(jobs)
+            pool.submit(run, metric, spans): (position, metric)
+            for position, (metric, spans) in enumerate(jobs)
         }
         written = [0] * len(jobs)
         for index, future in enumerate(as_completed(futures), start=1):
@@ -479,7 +485,7 @@ def rollup_dirty_cells() -> int:
     for _id, code, day in marks:
         by_metric.setdefault(code, set()).add(day)
     jobs = [
-        (REGISTRY[code], [_one_day(REGISTRY[code], day) for day in sorted(days)])
+        (REGISTRY[code], [(day, day + datetime.timedelta(days=1)) for day in sorted(days)])
         for code, days in by_metric.items()
         if code in REGISTRY
     ]
@@ -496,12 +502,4 @@ def rollup_recent(days: int = 2) -> int:
     today = timezone.localdate()
     start = today - datetime.timedelta(days=days - 1)
     end = today + datetime.timedelta(days=1)
-    return sum(
-        _each_metric(
-            [(metric, [lambda m=metric: rollup_metric(m, start, end)]) for metric in REGISTRY.values()]
-        )
-    )
-
-
-def _one_day(metric: Metric, day: datetime.date) -> Callable[[], int]:
-    return lambda: rollup_metric(metric, day, day + datetime.timedelta(days=1))
+    return sum(_each_metric([(metric, [(start, end)]) for metric in REGISTRY.values()]))
