@@ -43,9 +43,15 @@ class HistoryAdmin(SimpleHistoryAdmin):
         """How a field's past value shows on the history page (override to mask or hide)."""
         return value
 
+    def history_extra_context(self, request, obj) -> dict:
+        """More for the history page of `obj` (override to list the history of its parts)."""
+        return {}
+
     def history_view(self, request, object_id, extra_context=None):
         # Kept on the request, not on this ModelAdmin, which every thread of the process shares.
-        request.history_object = self.get_object(request, object_id)
+        request.history_object = obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra_context = {**(extra_context or {}), **self.history_extra_context(request, obj)}
         return super().history_view(request, object_id, extra_context)
 
     def get_historical_record_context_helper(self, request, historical_record):

@@ -72,6 +72,40 @@ def test_the_history_page_hides_health_notes_from_a_role_without_the_right(demo,
     assert not AccessLog.objects.exists()
 
 
+def test_the_resident_history_page_lists_care_group_changes_sensitive_ones_to_those_who_may_see_them(
+    demo, client, django_assert_max_num_queries
+):
+    register = Register(demo)  # the elder lives alone and has a grade 2 disability
+    disability = CareTag.objects.get(resident=register.elder, kind=CareTagKind.DISABLED)
+    resident_services.care_tag_update(tag=disability, grade=1, note="二级升一级")
+    alone = CareTag.objects.get(resident=register.elder, kind=CareTagKind.LIVING_ALONE)
+    resident_services.care_tag_update(tag=alone, until=alone.since, note="子女搬回同住")
+    url = reverse("admin:residents_resident_history", args=[register.elder.pk])
+
+    secretary = demo.user("bhxc_secretary")
+    client.force_login(secretary)
+    client.get(url)  # warm the session and content-type caches
+    with django_assert_max_num_queries(16) as captured:
+        body = client.get(url).content.decode()
+    assert sum("residents_historicalcaretag" in query["sql"] for query in captured.captured_queries) == 1
+    section = body[body.index('id="care-tag-history"') :]
+    assert "重点人群变更" in section
+    assert section.count("<tr>") == 1 + 4  # header, then two tags added and each changed once
+    assert "残疾" in section and "二级升一级" in section
+    assert "独居" in section and "子女搬回同住" in section
+    assert AccessLog.objects.filter(user=secretary, resident=register.elder, fields="history").exists()
+
+    # A leader without the right to sensitive data sees the living-alone changes only.
+    AccessLog.objects.all().delete()
+    client.force_login(demo.user("wys_leader"))
+    section = client.get(url).content.decode()
+    section = section[section.index('id="care-tag-history"') :]
+    assert section.count("<tr>") == 1 + 2
+    assert "独居" in section and "子女搬回同住" in section
+    assert "残疾" not in section and "二级升一级" not in section
+    assert not AccessLog.objects.exists()
+
+
 def test_an_outsider_gets_no_history(demo, client):
     register = Register(demo)
     client.force_login(demo.user("c002_secretary"))
