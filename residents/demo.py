@@ -12,6 +12,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from grid import history
 from grid.choices import NodeLevel, PartyMemberKind
 from grid.demo import GIVEN, STREET_CODE, SURNAMES
 from grid.models import GridNode, PartyMembership
@@ -22,6 +23,7 @@ from residents.models import CareTag, ColourMark, Household, Resident
 BEIHAI = f"{STREET_CODE}001"
 HOUSEHOLDS = {BEIHAI: 1121}
 DEFAULT_HOUSEHOLDS = 300
+SEEDED = "演示数据初始登记"  # the reason on the first history row of every seeded record
 # (lowest age, highest age, share): with heads of household drawn from adults, about 34.9% end up 60+.
 AGE_SHARES = [
     (0, 17, 0.155),
@@ -252,7 +254,12 @@ def _build_community(
     CareTag.objects.bulk_create(tags, batch_size=2000)
     Household.objects.bulk_update(households, ["head", "colour"], batch_size=2000)
     ColourMark.objects.bulk_create(marks, batch_size=2000)
-    _link_party_members(community, [m for members in residents for m in members], today)
+    everyone = [m for members in residents for m in members]
+    _link_party_members(community, everyone, today)
+    # Each record's first history row, as an import leaves, holding what was seeded.
+    history.record(households, reason=SEEDED, created=True)
+    history.record(everyone, reason=SEEDED, created=True)
+    history.record(tags, reason=SEEDED, created=True)
     return {
         "households": len(households),
         "residents": sum(len(m) for m in residents),

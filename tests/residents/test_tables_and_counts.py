@@ -8,6 +8,7 @@ from django.utils import timezone
 from grid.models import GridNode
 from residents import tables
 from residents.choices import CareTagKind, Colour, ResidentStatus
+from residents.demo import SEEDED
 from residents.models import CareTag, Household, Resident
 from residents.selectors import birth_date_bounds
 
@@ -143,3 +144,20 @@ def test_resident_list_filters(demo_register, api_client):
     alone = api_client.get("/api/v1/residents/", {"tag": "living_alone", "page_size": 500}).json()
     assert alone["count"] > 0
     assert all("living_alone" in {t["kind"] for t in row["care_tags"]} for row in alone["results"])
+
+
+def test_every_seeded_record_starts_its_history_with_what_was_seeded(demo_register):
+    for model in (Household, Resident, CareTag):
+        assert model.history.filter(history_type="+", history_change_reason=SEEDED).count() == (
+            model.objects.count()
+        ), model
+    # The first row holds the record as seeded: a party member linked to their membership record.
+    member = Resident.objects.filter(party_membership__isnull=False).order_by("id").first()
+    first = member.history.get()
+    assert (first.party_membership_id, first.political_status, first.history_user) == (
+        member.party_membership_id,
+        member.political_status,
+        None,
+    )
+    home = Household.objects.exclude(colour="").order_by("id").first()
+    assert (home.history.get().head_id, home.history.get().colour) == (home.head_id, home.colour)
