@@ -311,10 +311,12 @@ class ResidentAdmin(ScopedAdminMixin, HistoryAdmin):
 
     def history_extra_context(self, request, obj) -> dict:
         """The changes to the resident's care groups, newest first, in one query; sensitive groups
-        (and their notes) only to a role that may see them."""
+        (and their notes) only to a role that may see them. A tag that was ever of a sensitive
+        group (its group changed in the form) is hidden in every version, before and after."""
         changes = CareTag.history.filter(resident_id=obj.pk).select_related("history_user")
         if not self._sensitive_ok(request, obj):
-            changes = changes.exclude(kind__in=SENSITIVE_TAGS)
+            ever_sensitive = CareTag.history.filter(resident_id=obj.pk, kind__in=SENSITIVE_TAGS).values("id")
+            changes = changes.exclude(id__in=ever_sensitive)
         return {"care_tag_changes": list(changes.order_by("-history_date", "-history_id")[:CARE_TAG_CHANGES])}
 
     def history_view(self, request, object_id, extra_context=None):

@@ -106,6 +106,26 @@ def test_the_resident_history_page_lists_care_group_changes_sensitive_ones_to_th
     assert not AccessLog.objects.exists()
 
 
+def test_a_care_tag_that_was_ever_of_a_sensitive_group_is_hidden_in_every_version(demo, client):
+    register = Register(demo)
+    alone = CareTag.objects.get(resident=register.elder, kind=CareTagKind.LIVING_ALONE)
+    resident_services.care_tag_update(tag=alone, note="独居多年")
+    alone.kind, alone.note = CareTagKind.SERIOUS_ILLNESS, "确诊重病"  # its group changed in the form
+    alone.save()
+    url = reverse("admin:residents_resident_history", args=[register.elder.pk])
+
+    client.force_login(demo.user("wys_leader"))
+    section = client.get(url).content.decode()
+    section = section[section.index('id="care-tag-history"') :]
+    assert "独居多年" not in section and "确诊重病" not in section and "残疾" not in section
+    assert "该居民的重点人群没有变更记录" in section
+
+    client.force_login(demo.user("bhxc_secretary"))
+    section = client.get(url).content.decode()
+    section = section[section.index('id="care-tag-history"') :]
+    assert "独居多年" in section and "确诊重病" in section and "残疾" in section
+
+
 def test_an_outsider_gets_no_history(demo, client):
     register = Register(demo)
     client.force_login(demo.user("c002_secretary"))
