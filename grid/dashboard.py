@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,9 @@ class Figure:
     dimension: str = ""  # a cell other than the total: a percentile (`p=50`) of a duration
     lower_is_better: bool = False  # ranked from the smallest up (durations)
     scale: float = 1  # shown as the stored value times this (minutes shown as hours)
+    # Grows with the length of the period (a count, a sum, the share of households visited at
+    # least once): a period under way is compared only with the same days of the previous one.
+    cumulative: bool = False
 
     @property
     def key(self) -> str:
@@ -34,8 +38,8 @@ def _key(metric: str, dimension: str) -> str:
 
 
 FIGURES = [
-    Figure("received", _("Tickets received"), "tickets_received"),
-    Figure("closed", _("Tickets closed"), "tickets_closed"),
+    Figure("received", _("Tickets received"), "tickets_received", cumulative=True),
+    Figure("closed", _("Tickets closed"), "tickets_closed", cumulative=True),
     Figure("closure_rate", _("Closure rate"), "tickets_closed", "tickets_received", percent=True),
     Figure("on_time_rate", _("Closed on time"), "tickets_on_time", "", percent=True),
     Figure("satisfaction", _("Satisfaction"), "satisfaction", "", percent=True),
@@ -79,22 +83,31 @@ FIGURES = [
         lower_is_better=True,
     ),
     Figure("fulfilment", _("Demands fulfilled"), "demands_fulfilled", "demands_collected", percent=True),
-    Figure("events", _("Service events"), "events_held"),
-    Figure("person_times", _("Person-times served"), "person_times"),
-    Figure("volunteer_hours", _("Volunteer hours"), "volunteer_hours", decimals=1),
-    Figure("visits", _("Home visits"), "visits_done"),
-    Figure("visit_coverage", _("Households visited"), "households_visited", "households", percent=True),
+    Figure("events", _("Service events"), "events_held", cumulative=True),
+    Figure("person_times", _("Person-times served"), "person_times", cumulative=True),
+    Figure("volunteer_hours", _("Volunteer hours"), "volunteer_hours", decimals=1, cumulative=True),
+    Figure("visits", _("Home visits"), "visits_done", cumulative=True),
+    Figure(
+        "visit_coverage",
+        _("Households visited"),
+        "households_visited",
+        "households",
+        percent=True,
+        cumulative=True,
+    ),
     Figure(
         "key_visit_coverage",
         _("Red and yellow households visited"),
         "key_households_visited",
         "key_households",
         percent=True,
+        cumulative=True,
     ),
 ]
 DIMENSIONS = sorted({"", *(figure.dimension for figure in FIGURES)})
 CONTEXT = ["households", "residents", "elderly", "key_households"]
 FIGURE_BY_CODE = {figure.code: figure for figure in FIGURES}
+TREND = [*FIGURES[:3], FIGURE_BY_CODE["satisfaction"], FIGURE_BY_CODE["person_times"]]
 
 
 def _value(cells: dict, figure: Figure):
@@ -168,6 +181,71 @@ def _cells(node_ids, metrics: set[str], kind: str, start: datetime.date) -> dict
     return cells
 
 
+def _summable_by_day(figure: Figure) -> bool:
+    """Whether the figure of any span of days can be summed from its day cells: a total (no
+    percentile) of additive flows (no distinct count, no population snapshot)."""
+    if figure.dimension:
+        return False
+    for code in (figure.numerator, figure.denominator):
+        if not code:
+            continue
+        metric = rollup.REGISTRY.get(code)
+        if metric is None or not metric.additive or metric.date is None:
+            return False
+    return True
+
+
+def comparison(kind: str, start: datetime.date, today: datetime.date) -> dict:
+    """What a period's figures are compared with.
+
+    A finished period is compared with the whole previous one. A period under way (today falls
+    in it) is shown to date, and compared with the same number of days from the start of the
+    previous period ("上期同期"): this month's first 22 days with last month's first 22. A day
+    under way has no shorter cells to compare with.
+    """
+    end = rollup.period_end(kind, start)
+    previous = rollup.period_start(kind, start - datetime.timedelta(days=1))
+    under_way = start <= today < end
+    basis = {
+        "under_way": under_way,
+        "last": today if under_way else end - datetime.timedelta(days=1),
+        "previous": previous,
+        "previous_last": start - datetime.timedelta(days=1),
+        "same_days": False,
+    }
+    if under_way and kind != "day":
+        span_end = min(previous + (today - start) + datetime.timedelta(days=1), start)
+        basis.update(previous_last=span_end - datetime.timedelta(days=1), same_days=True)
+    return basis
+
+
+def _same_days_cells(node: GridNode, first: datetime.date, last: datetime.date) -> dict:
+    """{metric: (value, denominator)} of the node summed over the day cells [first, last]: one
+    aggregate query, over the metrics whose days add up."""
+    metrics = {
+        code
+        for figure in FIGURES
+        if _summable_by_day(figure)
+        for code in (figure.numerator, figure.denominator)
+        if code
+    }
+    rows = (
+        MetricValue.objects.filter(
+            node=node,
+            metric__in=metrics,
+            period_kind="day",
+            period_start__gte=first,
+            period_start__lte=last,
+            dimension="",
+        )
+        .order_by()
+        .values("metric")
+        .annotate(total=Sum("value"), den=Sum("denominator"))
+        .values_list("metric", "total", "den")
+    )
+    return {metric: (total, den) for metric, total, den in rows}
+
+
 def _rank_key(value, lower_is_better: bool = False) -> tuple:
     return (value is None, (value or 0) if lower_is_better else -(value or 0))
 
@@ -180,6 +258,7 @@ def build(
     rank_by: str = "received",
     page: int | str | None = None,
     page_size: int | None = None,
+    today: datetime.date | None = None,
 ) -> dict:
     """Headline, trend and the ranked children of `node` for one period.
 
@@ -187,7 +266,8 @@ def build(
     and only the requested page gets every figure: a street of 500 communities reads 50 rows of
     figures, not 500. Without it (the Excel export) every child gets every figure.
     """
-    previous = rollup.period_start(kind, start - datetime.timedelta(days=1))
+    basis = comparison(kind, start, today or timezone.localdate())
+    previous = basis["previous"]
     trend_starts = [start]
     for _step in range(periods - 1):
         trend_starts.insert(0, rollup.period_start(kind, trend_starts[0] - datetime.timedelta(days=1)))
@@ -242,9 +322,19 @@ def build(
             by_period.setdefault(start, {})[metric] = node_cells[metric]
             by_period.setdefault(previous, {})[metric] = node_cells[metric]
     current, before = by_period.get(start, {}), by_period.get(previous, {})
+    # 5 (a period under way only): the previous period's same days, summed from its day cells.
+    same_days = _same_days_cells(node, previous, basis["previous_last"]) if basis["same_days"] else {}
     headline = []
     for figure in FIGURES:
-        value, last = _value(current, figure), _value(before, figure)
+        value, note = _value(current, figure), ""
+        if not basis["under_way"]:
+            last = _value(before, figure)
+        elif basis["same_days"] and _summable_by_day(figure):
+            last = _value(same_days, figure)
+        elif figure.cumulative:  # a part of this period against the whole of the last: no change
+            last, note = None, _("Not compared while the period is under way.")
+        else:  # a rate or a percentile: comparable with the whole previous period
+            last = _value(before, figure)
         change = None if value is None or last is None else round(value - last, 1)
         headline.append(
             {
@@ -252,17 +342,22 @@ def build(
                 "label": str(figure.label),
                 "value": value,
                 "change": change,
+                "note": str(note),
                 "percent": figure.percent,
                 "metric": figure.numerator,
                 # Green when the figure got better: longer durations are worse.
                 "better": None if not change else (change < 0) == figure.lower_is_better,
             }
         )
+    labels = [s.isoformat() for s in trend_starts]
+    if basis["under_way"]:
+        labels[-1] = str(_("%(start)s (to date)") % {"start": labels[-1]})
     trend = {
         "periods": [s.isoformat() for s in trend_starts],
+        "labels": labels,
+        "percent": [figure.code for figure in TREND if figure.percent],
         "series": {
-            figure.code: [_value(by_period.get(s, {}), figure) for s in trend_starts]
-            for figure in [*FIGURES[:3], FIGURE_BY_CODE["satisfaction"], FIGURE_BY_CODE["person_times"]]
+            figure.code: [_value(by_period.get(s, {}), figure) for s in trend_starts] for figure in TREND
         },
     }
     context = {metric: float(current[metric][0]) if metric in current else 0 for metric in CONTEXT}
@@ -272,6 +367,7 @@ def build(
         "start": start,
         "previous": previous,
         "end": rollup.period_end(kind, start),
+        **basis,
         "headline": headline,
         "trend": trend,
         "rank_by": rank_figure.code,

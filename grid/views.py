@@ -145,7 +145,16 @@ def _dashboard_xlsx(data) -> HttpResponse:
     sheet = workbook.active
     sheet.title = "概览"
     sheet.append([data["node"].name, data["kind"], data["start"].isoformat()])
+    sheet.append(["统计区间", data["start"].isoformat(), data["last"].isoformat()])
+    sheet.append(
+        [
+            "对比区间（上期同期）" if data["same_days"] else "对比区间（上期）",
+            data["previous"].isoformat(),
+            data["previous_last"].isoformat(),
+        ]
+    )
     sheet.append([])
+    sheet.append(["指标", "数值", "变化"])
     for row in data["headline"]:
         sheet.append([row["label"], row["value"], row["change"]])
     children = workbook.create_sheet("下级排名")

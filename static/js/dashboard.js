@@ -7,13 +7,24 @@
     var element = document.getElementById("trend");
     if (!element || !window.echarts) { return; }
     var chart = window.echarts.init(element, null, { renderer: "svg" });
+    var percent = data.trend.percent || [];
+    // Counts on the left axis, rates (0-100 %) on the right: on one axis a rate would lie flat at 0.
     var series = Object.keys(data.trend.series).map(function (code) {
-      return { name: data.labels[code], type: "line", smooth: true, data: data.trend.series[code], connectNulls: true };
+      var rate = percent.indexOf(code) >= 0;
+      return {
+        name: data.labels[code], type: "line", smooth: true, data: data.trend.series[code],
+        connectNulls: true, yAxisIndex: rate ? 1 : 0, lineStyle: rate ? { type: "dashed" } : undefined
+      };
     });
     chart.setOption({
       tooltip: { trigger: "axis" }, legend: { type: "scroll" },
-      grid: { left: 40, right: 16, top: 40, bottom: 30 },
-      xAxis: { type: "category", data: data.trend.periods }, yAxis: { type: "value" }, series: series
+      grid: { left: 8, right: 8, top: 40, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: data.trend.labels || data.trend.periods },
+      yAxis: [
+        { type: "value" },
+        { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" }, splitLine: { show: false } }
+      ],
+      series: series
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }

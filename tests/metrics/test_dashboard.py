@@ -165,3 +165,88 @@ def test_durations_show_their_median_and_rank_the_fastest_first(rolled, client):
     # a week keeps no percentiles: the figure shows as missing, not as zero
     week = client.get(f"/dashboard/{rolled.demo.beihai.pk}/?period=week")
     assert {row["code"]: row["value"] for row in week.context["data"]["headline"]}["response_median"] is None
+
+
+def _received_on(loop, *days):
+    from demands.models import Ticket
+
+    tz = timezone.get_current_timezone()
+    for day in days:
+        ticket = loop.ticket(node=loop.building_a)
+        when = timezone.datetime.combine(day, timezone.datetime.min.time(), tzinfo=tz) + timezone.timedelta(
+            hours=10
+        )
+        Ticket.objects.filter(pk=ticket.pk).update(created_at=when)
+
+
+def test_a_period_under_way_is_compared_with_the_same_days_of_the_previous_one(loop):
+    import datetime
+
+    from grid import dashboard as board
+
+    date = datetime.date
+    from demands.models import Ticket
+
+    _received_on(loop, date(2025, 2, 3), date(2025, 2, 20), date(2025, 3, 5), date(2025, 3, 6))
+    first = Ticket.objects.order_by("created_at").first()
+    Ticket.objects.filter(pk=first.pk).update(
+        status="closed", closed_at=first.created_at + timezone.timedelta(days=1)
+    )
+    rollup.rebuild()
+    community = loop.demo.beihai
+
+    def headline(kind, start, today=None):
+        data = board.build(community, kind, start, today=today)
+        return data, {row["code"]: row for row in data["headline"]}
+
+    # March, seen on 10 March: its first ten days against February's first ten (one ticket).
+    data, rows = headline("month", date(2025, 3, 1), today=date(2025, 3, 10))
+    assert (data["under_way"], data["same_days"]) == (True, True)
+    assert (data["last"], data["previous"], data["previous_last"]) == (
+        date(2025, 3, 10),
+        date(2025, 2, 1),
+        date(2025, 2, 10),
+    )
+    assert rows["received"]["value"] == 2 and rows["received"]["change"] == 1
+    # A rate of additive flows is compared over the same days too; a share of households
+    # visited, which grows through the period and cannot be summed from days, is not compared.
+    # (March so far: 0 of 2 closed; February's first ten days: 1 of 1.)
+    assert rows["closure_rate"]["value"] == 0 and rows["closure_rate"]["change"] == -100
+    assert rows["visit_coverage"]["change"] is None and rows["visit_coverage"]["note"]
+    assert (
+        data["trend"]["labels"][-1].startswith("2025-03-01") and data["trend"]["labels"][-1] != "2025-03-01"
+    )
+    # The same month once it is over: against the whole of February (two tickets).
+    data, rows = headline("month", date(2025, 3, 1))
+    assert (data["under_way"], data["last"], data["previous_last"]) == (
+        False,
+        date(2025, 3, 31),
+        date(2025, 2, 28),
+    )
+    assert rows["received"]["change"] == 0 and data["trend"]["labels"][-1] == "2025-03-01"
+    assert rows["closure_rate"]["change"] == -50  # 0 of 2 against 1 of 2
+    # Seen on the last day of March, February's same days are all of February.
+    assert board.comparison("month", date(2025, 3, 1), date(2025, 3, 31))["previous_last"] == date(
+        2025, 2, 28
+    )
+    # A day under way: counts are not compared with the whole previous day.
+    data, rows = headline("day", date(2025, 3, 6), today=date(2025, 3, 6))
+    assert (data["under_way"], data["same_days"]) == (True, False)
+    assert rows["received"]["value"] == 1 and rows["received"]["change"] is None
+    # Once over, it is: one ticket on 6 March against one on the 5th.
+    assert headline("day", date(2025, 3, 6))[1]["received"]["change"] == 0
+
+
+def test_the_page_says_what_a_period_under_way_is_compared_with(rolled, client):
+    client.force_login(rolled.demo.user("bhxc_secretary"))
+    today = timezone.localdate()
+    response = client.get(f"/dashboard/{rolled.demo.beihai.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = response.content.decode()
+    assert f"{today:%Y-%m-%d}（至今）" in page
+    # This month's six tickets against last month's same days (none): +6, said as such.
+    assert "变化对比上期同期" in page
+    headline = {row["code"]: row for row in response.context["data"]["headline"]}
+    assert headline["received"]["change"] == 6
+    export = load_workbook(io.BytesIO(client.get(f"/dashboard/{rolled.demo.beihai.pk}/?format=xlsx").content))
+    rows = list(export.worksheets[0].iter_rows(values_only=True))
+    assert ("对比区间（上期同期）", *rows[2][1:]) == rows[2] and rows[1][2] == today.isoformat()
