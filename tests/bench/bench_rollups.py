@@ -263,6 +263,7 @@ def bench_dashboards() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    import config.wsgi  # noqa: F401  # as a served process starts: views loaded, startup frozen
     from grid.choices import NodeLevel
     from grid.models import GridNode, User
 

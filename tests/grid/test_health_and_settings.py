@@ -61,6 +61,28 @@ def test_production_believes_the_one_proxy_in_front_and_can_be_told_of_more():
     assert _manage("shell", "-c", code, env=more).stdout.split()[-1] == "2"
 
 
+def test_the_served_application_loads_its_views_and_freezes_what_startup_built():
+    """A process serving `config.wsgi` has every view module loaded before its first request and
+    the startup objects out of the garbage collector's full passes (no 60 ms pauses on requests)."""
+    code = (
+        "import gc, sys; print(gc.get_freeze_count()); import config.wsgi; "
+        "print(gc.get_freeze_count(), 'grid.views' in sys.modules, 'demands.views' in sys.modules)"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **PRODUCTION_ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    before, after = result.stdout.split("\n", 1)
+    frozen, views, other_views = after.split()
+    assert before == "0" and int(frozen) > 10_000 and views == other_views == "True"
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
     result = _manage("check", env=env)
