@@ -3,6 +3,7 @@ import io
 import segno
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,8 +12,8 @@ from django.views.decorators.http import require_http_methods
 from demands import lists as demand_lists
 from grid.errors import ConflictError
 from grid.idempotency import run_once, scope_for
-from grid.models import User
-from grid.scope import object_in_scope, scope_queryset
+from grid.models import GridNode, User
+from grid.scope import object_in_scope, scope_paths, scope_queryset
 from residents.models import Household
 from services import selectors, services
 from services.assessment import DEFINITIONS
@@ -231,14 +232,78 @@ def programme_eligible(request, pk):
     )
 
 
+LEADERBOARD_PAGE_SIZE = 50
+
+
+def _visible_rounds(user):
+    """The street's rounds to its staff (drafts included), and its published rounds to the
+    communities and grids under it too, whose own grids' rows they then see (rows are scoped
+    on their own)."""
+    permission = "services.view_assessmentround"
+    own = scope_queryset(AssessmentRound.objects.all(), user, permission=permission)
+    paths = scope_paths(user, permission)
+    if paths is None:
+        return own.select_related("street")
+    step = GridNode.steplen
+    above = {path[:end] for path in paths for end in range(step, len(path) + 1, step)}
+    return AssessmentRound.objects.select_related("street").filter(
+        Q(pk__in=own.values("pk")) | Q(street__path__in=above, status="published")
+    )
+
+
 @login_required
 @permission_required("services.view_assessment", raise_exception=True)
 def leaderboard(request):
-    """The grid competition leaderboard of a published round (staff may preview drafts)."""
-    rounds = scope_queryset(
-        AssessmentRound.objects.select_related("street"),
-        request.user,
-        permission="services.view_assessmentround",
+    """The grid competition leaderboard of a published round (staff may preview drafts): a page
+    of grids in rank order, for the whole street or one community, in a fixed number of queries."""
+    from django.core.paginator import Paginator
+
+    rounds = _visible_rounds(request.user)
+    round_id = request.GET.get("round", "")
+    round_ = (
+        rounds.filter(pk=round_id).first()
+        if round_id.isdigit()
+        else rounds.filter(status="published").order_by("-month").first()
+    )
+    if round_ is None:
+        return render(request, "services/leaderboard.html", {"round": None, "rows": []})
+    rows = selectors.assessment_list(user=request.user).filter(round=round_)
+    communities = list(
+        GridNode.objects.filter(pk__in=rows.values("grid__parent_id"))
+        .order_by("path")
+        .values_list("pk", "name")
+    )
+    community = request.GET.get("community", "")
+    community = int(community) if community.isdigit() and int(community) in dict(communities) else None
+    if community is not None:
+        rows = rows.filter(grid__parent_id=community)
+    page = Paginator(rows, LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    codes = [definition.code for definition in DEFINITIONS]
+    table = [
+        {
+            "rank": assessment.rank_in_street,
+            "community_rank": assessment.rank_in_community,
+            "grid": assessment.grid.name,
+            "community": assessment.grid.parent.name if assessment.grid.parent else "",
+            "score": assessment.score,
+            "values": [assessment.values.get(code, "") for code in codes],
+        }
+        for assessment in page.object_list
+    ]
+    query = f"round={round_.pk}" + (f"&community={community}" if community is not None else "")
+    return render(
+        request,
+        "services/leaderboard.html",
+        {
+            "round": round_,
+            "rows": table,
+            "page": page,
+            "query": query,
+            "communities": communities,
+            "community": community,
+            "definitions": DEFINITIONS,
+            "rounds": rounds.order_by("-month")[:12],
+        },
     )
     round_id = request.GET.get("round")
     round_ = (
