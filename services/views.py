@@ -3,7 +3,6 @@ import io
 import segno
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,7 +12,7 @@ from demands import lists as demand_lists
 from grid.errors import ConflictError
 from grid.idempotency import run_once, scope_for
 from grid.models import GridNode, User
-from grid.scope import object_in_scope, scope_paths, scope_queryset
+from grid.scope import object_in_scope, scope_queryset
 from residents.models import Household
 from services import selectors, services
 from services.assessment import DEFINITIONS
@@ -235,22 +234,6 @@ def programme_eligible(request, pk):
 LEADERBOARD_PAGE_SIZE = 50
 
 
-def _visible_rounds(user):
-    """The street's rounds to its staff (drafts included), and its published rounds to the
-    communities and grids under it too, whose own grids' rows they then see (rows are scoped
-    on their own)."""
-    permission = "services.view_assessmentround"
-    own = scope_queryset(AssessmentRound.objects.all(), user, permission=permission)
-    paths = scope_paths(user, permission)
-    if paths is None:
-        return own.select_related("street")
-    step = GridNode.steplen
-    above = {path[:end] for path in paths for end in range(step, len(path) + 1, step)}
-    return AssessmentRound.objects.select_related("street").filter(
-        Q(pk__in=own.values("pk")) | Q(street__path__in=above, status="published")
-    )
-
-
 @login_required
 @permission_required("services.view_assessment", raise_exception=True)
 def leaderboard(request):
@@ -258,7 +241,11 @@ def leaderboard(request):
     of grids in rank order, for the whole street or one community, in a fixed number of queries."""
     from django.core.paginator import Paginator
 
-    rounds = _visible_rounds(request.user)
+    rounds = scope_queryset(
+        AssessmentRound.objects.select_related("street"),
+        request.user,
+        permission="services.view_assessmentround",
+    )
     round_id = request.GET.get("round", "")
     round_ = (
         rounds.filter(pk=round_id).first()
