@@ -130,6 +130,7 @@ def dashboard(request, node_id=None):
             "ranking": data["shown"],
             "page": data["page"],
             "query": query,
+            "page_query": f"{query}&rank={rank_by}",
             "rank_by": rank_by,
             "figures": board.FIGURES,
             "payload": payload,
