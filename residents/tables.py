@@ -23,6 +23,8 @@ class Table:
     columns: list[str]
     rows: list[list] = field(default_factory=list)
     links: list[str | None] = field(default_factory=list)
+    # Whether the last row sums the others (set out in bold); a plain list has none.
+    totalled: bool = False
 
 
 def _children_by_path(node: GridNode) -> dict[str, GridNode]:
@@ -77,6 +79,7 @@ def population(node: GridNode) -> Table:
         table.links.append(str(children[path].pk) if path in children else None)
     table.rows.append([_("Total"), *totals, *_summary(totals, keys)])
     table.links.append(None)
+    table.totalled = True
     return table
 
 
@@ -132,6 +135,7 @@ def care_groups(node: GridNode) -> Table:
         table.links.append(str(children[path].pk) if path in children else None)
     table.rows.append([_("Total"), *totals])
     table.links.append(None)
+    table.totalled = True
     return table
 
 

@@ -94,6 +94,18 @@ def test_tables_page_and_excel_export(demo_register, client):
         assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
+def test_only_a_totals_row_is_set_out_as_one(demo_register, client):
+    """The sums closing the population and care tables are marked as the total; the key
+    households are a plain list, whose last household is not."""
+    client.force_login(demo_register.user("bhxc_secretary"))
+    for which, totalled in (("population", True), ("care-groups", True), ("key-households", False)):
+        html = client.get(reverse("residents:tables"), {"table": which}).content.decode()
+        rows = html.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
+        assert len(rows) > 1
+        assert all('class="total"' not in row for row in rows[:-1])
+        assert ('class="total"' in rows[-1]) is totalled
+
+
 def test_table_queries_do_not_grow_with_the_number_of_children(demo_register, client):
     client.force_login(demo_register.user("wys_leader"))
     street = _count_queries(
