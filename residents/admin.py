@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.db.models.constants import LOOKUP_SEP
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -252,7 +253,18 @@ class ResidentAdmin(ScopedAdminMixin, HistoryAdmin):
         "status",
         "gender",
     ]
-    search_fields = ["name", "id_number_masked", "phone", "household__room", "household__node__name"]
+    # The search box runs the register's one search rule (`get_search_results`); these fields
+    # only make the box show.
+    search_fields = ["name", "household__room", "household__node__name"]
+    # Never filtered on in the address bar: a filter on a hidden field answers yes or no about it.
+    PRIVATE_LOOKUPS = (
+        "health_notes",
+        "phone",
+        "id_number_encrypted",
+        "id_number_hash",
+        "id_number_masked",
+        "notes",
+    )
     autocomplete_fields = ["household", "party_membership"]
     inlines = [CareTagInline]
     list_per_page = 50
@@ -268,10 +280,18 @@ class ResidentAdmin(ScopedAdminMixin, HistoryAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        number = identity.normalize_id_number(search_term)
-        if len(number) == 18 and number[:17].isdigit():
-            return queryset.filter(id_number_hash=identity.lookup_hash(number)), False
-        return super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        condition = selectors.search_condition(term, request.user) | Q(
+            household__node__name__contains=term[:50]
+        )
+        return queryset.filter(condition), False
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if lookup.split(LOOKUP_SEP)[0] in self.PRIVATE_LOOKUPS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def get_fieldsets(self, request, obj=None):
         main = [
@@ -441,7 +461,7 @@ class ResidentAdmin(ScopedAdminMixin, HistoryAdmin):
             residents=seen,
             action=AccessAction.VIEW_SENSITIVE,
             fields="care_tags",
-            where=request.get_full_path(),
+            where=services.log_where(request),
         )
         return changelist
 

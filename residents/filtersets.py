@@ -1,10 +1,8 @@
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from grid.filtersets import SubtreeFilter, TextSearchFilter
 from grid.scope import scope_queryset
-from residents import identity
 from residents.choices import (
     SENSITIVE_TAGS,
     AgeBand,
@@ -15,7 +13,7 @@ from residents.choices import (
     ResidentStatus,
 )
 from residents.models import Household, Resident
-from residents.selectors import age_band_condition
+from residents.selectors import age_band_condition, search_condition
 
 
 class HouseholdFilterSet(django_filters.FilterSet):
@@ -32,7 +30,9 @@ class HouseholdFilterSet(django_filters.FilterSet):
 class ResidentFilterSet(django_filters.FilterSet):
     node = SubtreeFilter()
     household = django_filters.NumberFilter(field_name="household")
-    q = django_filters.CharFilter(method="filter_q", label=_("Name, room, phone or ID tail"))
+    q = django_filters.CharFilter(
+        method="filter_q", label=_("Name, room, or the last four digits of a phone or ID number")
+    )
     tag = django_filters.MultipleChoiceFilter(
         choices=CareTagKind.choices, method="filter_tag", label=_("Care group")
     )
@@ -48,16 +48,7 @@ class ResidentFilterSet(django_filters.FilterSet):
         fields = ["node", "household", "q", "tag", "colour", "age_band", "residence_kind", "status"]
 
     def filter_q(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        condition = Q(name__contains=value) | Q(household__room=value)
-        if value.isdigit() and len(value) >= 4:
-            condition |= Q(phone__endswith=value) | Q(id_number_masked__endswith=value)
-        number = identity.normalize_id_number(value)
-        if len(number) == 18:
-            condition |= Q(id_number_hash=identity.lookup_hash(number))
-        return queryset.filter(condition)
+        return queryset.filter(search_condition(value, self.request.user))
 
     def filter_tag(self, queryset, name, values):
         if not values:

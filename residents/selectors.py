@@ -6,6 +6,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from grid.scope import scope_queryset
+from grid.validators import normalize_phone, normalize_text_digits
+from residents import identity
 from residents.choices import AGE_BAND_LIMITS, AgeBand, ResidentStatus
 from residents.models import AccessLog, CareTag, Household, ImportJob, Resident
 
@@ -66,6 +68,49 @@ def resident_list(*, user) -> QuerySet[Resident]:
     return scope_queryset(
         Resident.objects.select_related("household", "household__node").prefetch_related(current_tags()), user
     )
+
+
+# A search never tells more than the masked figures show: four digits match the tail shown of a
+# phone or ID number; a whole phone number matches only where the user may reveal phones, a whole
+# ID number only where the user registers residents (and is told of a duplicate anyway). Longer
+# tails would let anyone read a hidden digit at a time off the number of hits.
+WHOLE_PHONE_PERMISSION = "residents.reveal_phone_resident"
+WHOLE_ID_PERMISSION = "residents.add_resident"
+
+
+def search_condition(value: str, user) -> Q:
+    """Residents matching one search box: part of the name, the room, the four digits shown of a
+    phone or ID number, a whole phone or ID number where the user may use it (see above)."""
+    value = value.strip()[:50]
+    if not value:
+        return Q()
+    condition = Q(name__contains=value) | Q(household__room=value)
+    tail = normalize_text_digits(value).upper()
+    if len(tail) == 4 and tail[:3].isdigit() and tail[3] in "0123456789X":
+        condition |= Q(id_number_masked__endswith=tail)
+        if tail.isdigit():
+            condition |= Q(phone__endswith=tail)
+    phone = normalize_phone(value)
+    if len(phone) >= 7 and phone.replace("-", "").isdigit():
+        condition |= Q(
+            pk__in=scope_queryset(
+                Resident.objects.filter(phone=phone), user, permission=WHOLE_PHONE_PERMISSION
+            )
+            .order_by()
+            .values("pk")
+        )
+    number = identity.normalize_id_number(value)
+    if len(number) == 18:
+        condition |= Q(
+            pk__in=scope_queryset(
+                Resident.objects.filter(id_number_hash=identity.lookup_hash(number)),
+                user,
+                permission=WHOLE_ID_PERMISSION,
+            )
+            .order_by()
+            .values("pk")
+        )
+    return condition
 
 
 def household_members(household: Household) -> QuerySet[Resident]:

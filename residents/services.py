@@ -288,6 +288,15 @@ def colour_set(
     return mark
 
 
+def log_where(request) -> str:
+    """Where a list was seen, for the access log: the path and its filters, without the search
+    box (`q`), which may hold a whole ID or phone number."""
+    query = request.GET.copy()
+    query.pop("q", None)
+    encoded = query.urlencode()
+    return request.path + (f"?{encoded}" if encoded else "")
+
+
 def access_log(*, user: User, residents: Iterable[Resident], action: str, fields: str, where: str) -> int:
     """Record that `user` saw protected data of these residents (one row each)."""
     rows = [

@@ -1,7 +1,6 @@
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -202,12 +201,9 @@ def mobile_search(request):
     query = request.GET.get("q", "").strip()[:50]
     residents = []
     if query:
-        condition = Q(name__contains=query) | Q(household__room=query)
-        if query.isdigit() and len(query) >= 4:
-            condition |= Q(phone__endswith=query) | Q(id_number_masked__endswith=query)
         residents = list(
             selectors.resident_list(user=request.user)
-            .filter(condition)
+            .filter(selectors.search_condition(query, request.user))
             .select_related("household__node__parent")
             .order_by("status", "household__node__path", "household__room")[:30]
         )

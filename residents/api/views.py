@@ -74,7 +74,7 @@ class ResidentViewSet(ScopedReadCreateUpdateViewSet):
                 residents=seen,
                 action=AccessAction.VIEW_SENSITIVE,
                 fields="care_tags,health_notes",
-                where=request.get_full_path(),
+                where=services.log_where(request),
             )
         return super().finalize_response(request, response, *args, **kwargs)
 
