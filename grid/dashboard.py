@@ -23,6 +23,7 @@ class Figure:
     decimals: int = 0
     dimension: str = ""  # a cell other than the total: a percentile (`p=50`) of a duration
     lower_is_better: bool = False  # ranked from the smallest up (durations)
+    neutral: bool = False  # a change is neither better nor worse (more reports received)
     scale: float = 1  # shown as the stored value times this (minutes shown as hours)
     # Grows with the length of the period (a count, a sum, the share of households visited at
     # least once): a period under way is compared only with the same days of the previous one.
@@ -38,7 +39,7 @@ def _key(metric: str, dimension: str) -> str:
 
 
 FIGURES = [
-    Figure("received", _("Tickets received"), "tickets_received", cumulative=True),
+    Figure("received", _("Tickets received"), "tickets_received", cumulative=True, neutral=True),
     Figure("closed", _("Tickets closed"), "tickets_closed", cumulative=True),
     Figure("closure_rate", _("Closure rate"), "tickets_closed", "tickets_received", percent=True),
     Figure("on_time_rate", _("Closed on time"), "tickets_on_time", "", percent=True),
@@ -82,14 +83,14 @@ FIGURES = [
         dimension="p=90",
         lower_is_better=True,
     ),
-    Figure("fulfilment", _("Demands fulfilled"), "demands_fulfilled", "demands_collected", percent=True),
+    Figure("fulfilment", _("Demand fulfilment rate"), "demands_fulfilled", "demands_collected", percent=True),
     Figure("events", _("Service events"), "events_held", cumulative=True),
     Figure("person_times", _("Person-times served"), "person_times", cumulative=True),
     Figure("volunteer_hours", _("Volunteer hours"), "volunteer_hours", decimals=1, cumulative=True),
     Figure("visits", _("Home visits"), "visits_done", cumulative=True),
     Figure(
         "visit_coverage",
-        _("Households visited"),
+        _("Household visit coverage"),
         "households_visited",
         "households",
         percent=True,
@@ -97,7 +98,7 @@ FIGURES = [
     ),
     Figure(
         "key_visit_coverage",
-        _("Red and yellow households visited"),
+        _("Red and yellow visit coverage"),
         "key_households_visited",
         "key_households",
         percent=True,
@@ -346,7 +347,7 @@ def build(
                 "percent": figure.percent,
                 "metric": figure.numerator,
                 # Green when the figure got better: longer durations are worse.
-                "better": None if not change else (change < 0) == figure.lower_is_better,
+                "better": None if not change or figure.neutral else (change < 0) == figure.lower_is_better,
             }
         )
     labels = [s.isoformat() for s in trend_starts]

@@ -105,3 +105,12 @@ def validate_geojson_geometry(value) -> None:
             _("Geometry type must be Point, Polygon or MultiPolygon, not %(kind)s.") % {"kind": kind},
             code="invalid_geometry",
         )
+
+
+def parse_id(value) -> int | None:
+    """A record id from an address-bar parameter, or None: ASCII digits only ("²".isdigit() is
+    true, and int("²") fails), and within a bigint."""
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)

@@ -1,5 +1,4 @@
 import datetime
-import io
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -9,8 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
-from grid import mobile
+from grid import mobile, xlsx
 from grid.models import GridNode
 from grid.permissions import FIELD_WORKERS
 from grid.scope import node_in_scope, scope_queryset, user_roles
@@ -32,6 +33,8 @@ def mobile_home(request):
 
 
 RANKING_PAGE_SIZE = 50
+# The periods a dashboard may show: its trend and comparison reach years back and ahead.
+EARLIEST_DAY, LATEST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 
 
 def _dashboard_period(request) -> tuple[str, datetime.date]:
@@ -43,6 +46,8 @@ def _dashboard_period(request) -> tuple[str, datetime.date]:
     try:
         day = datetime.date.fromisoformat(request.GET.get("start", ""))
     except ValueError:
+        day = timezone.localdate()
+    if not EARLIEST_DAY <= day <= LATEST_DAY:  # a year and its neighbours must stay dates
         day = timezone.localdate()
     return kind, rollup.period_start(kind, day)
 
@@ -139,36 +144,42 @@ def dashboard(request, node_id=None):
     )
 
 
+PERIOD_LABELS = {
+    "day": gettext_lazy("Day"),
+    "week": gettext_lazy("Week"),
+    "month": gettext_lazy("Month"),
+    "quarter": gettext_lazy("Quarter"),
+    "year": gettext_lazy("Year"),
+}
+
+
 def _dashboard_xlsx(data) -> HttpResponse:
+    """What the page shows, in the page's language: the headline, then every child in the order
+    of the page's ranking, with its position."""
     from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "概览"
-    sheet.append([data["node"].name, data["kind"], data["start"].isoformat()])
-    sheet.append(["统计区间", data["start"].isoformat(), data["last"].isoformat()])
-    sheet.append(
-        [
-            "对比区间（上期同期）" if data["same_days"] else "对比区间（上期）",
-            data["previous"].isoformat(),
-            data["previous_last"].isoformat(),
-        ]
+    sheet.title = str(_("Overview"))[:31]
+    xlsx.append(sheet, [data["node"].name, str(PERIOD_LABELS[data["kind"]]), data["start"].isoformat()])
+    xlsx.append(sheet, [_("Period shown"), data["start"].isoformat(), data["last"].isoformat()])
+    compared = (
+        _("Compared with (same days of the previous period)")
+        if data["same_days"]
+        else _("Compared with (previous period)")
     )
-    sheet.append([])
-    sheet.append(["指标", "数值", "变化"])
+    xlsx.append(sheet, [compared, data["previous"].isoformat(), data["previous_last"].isoformat()])
+    xlsx.append(sheet, [])
+    xlsx.append(sheet, [_("Figure"), _("Value"), _("Change"), _("Unit")])
     for row in data["headline"]:
-        sheet.append([row["label"], row["value"], row["change"]])
-    children = workbook.create_sheet("下级排名")
+        xlsx.append(sheet, [str(row["label"]), row["value"], row["change"], "%" if row["percent"] else ""])
+    children = workbook.create_sheet(str(_("Ranking of lower levels"))[:31])
     codes = [figure["code"] for figure in data["headline"]]
-    children.append(["名称", *[figure["label"] for figure in data["headline"]]])
+    labels = [
+        f"{figure['label']}（%）" if figure["percent"] else str(figure["label"])
+        for figure in data["headline"]
+    ]
+    xlsx.append(children, [_("Rank"), pgettext("place", "Name"), *labels])
     for row in data["ranking"]:
-        children.append([row["name"], *[row["figures"].get(code) for code in codes]])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = (
-        f"attachment; filename=dashboard-{data['node'].code}-{data['start']}.xlsx"
-    )
-    return response
+        xlsx.append(children, [row["position"], row["name"], *[row["figures"].get(code) for code in codes]])
+    return xlsx.response(workbook, f"dashboard-{data['node'].code}-{data['start']}.xlsx")

@@ -3,13 +3,14 @@
 The same columns go out (export, with ID numbers and phones masked) and come in (import).
 """
 
-import io
 import re
 from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
+
+from grid import xlsx
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,4 @@ def template_bytes() -> bytes:
 
 
 def save(workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx.save(workbook)

@@ -7,8 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from grid import xlsx
 from grid.models import GridNode
 from grid.scope import node_in_scope, object_in_scope, path_checker, scope_queryset
+from grid.validators import parse_id
 from residents import excel, selectors, services, tables
 from residents.choices import SENSITIVE_TAGS, AccessAction, ResidentStatus
 from residents.forms import ImportForm, TableForm
@@ -30,7 +32,8 @@ def _chosen_node(request, permission: str) -> GridNode:
     """The node named by `?node=` (404 unless in scope), else the top of the user's scope."""
     node_id = request.GET.get("node")
     if node_id:
-        node = GridNode.objects.filter(pk=node_id).first() if str(node_id).isdigit() else None
+        node_pk = parse_id(node_id)
+        node = GridNode.objects.filter(pk=node_pk).first() if node_pk is not None else None
         if node is None or not node_in_scope(request.user, node, permission):
             raise Http404
         return node
@@ -56,10 +59,10 @@ def situation_tables(request):
         workbook, sheet = excel.new_workbook(title=table.title[:31])
         sheet.delete_rows(1)
         sheet.data_validations.dataValidation = []
-        sheet.append([f"{node.name} · {table.title} · {timezone.localdate()}"])
-        sheet.append([str(c) for c in table.columns])
+        xlsx.append(sheet, [f"{node.name} · {table.title} · {timezone.localdate()}"])
+        xlsx.append(sheet, [str(c) for c in table.columns])
         for row in table.rows:
-            sheet.append([str(c) if not isinstance(c, int) else c for c in row])
+            xlsx.append(sheet, [str(c) if not isinstance(c, int) else c for c in row])
         return _xlsx_response(excel.save(workbook), f"{node.code}-{which}.xlsx")
     return render(
         request,
@@ -104,7 +107,8 @@ def ledger_export(request):
                 sensitive_seen.append(resident)
         else:
             tags = [t for t in tags if t.kind not in SENSITIVE_TAGS]
-        sheet.append(
+        xlsx.append(
+            sheet,
             [
                 household.node.code,
                 household.room,
@@ -121,7 +125,7 @@ def ledger_export(request):
                 excel.format_tags(tags),
                 {"red": "红", "yellow": "黄", "blue": "蓝"}.get(household.colour, ""),
                 resident.notes,
-            ]
+            ],
         )
     services.access_log(
         user=request.user,

@@ -1,18 +1,19 @@
-import io
-
 import segno
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from demands import lists as demand_lists
+from grid import xlsx
 from grid.errors import ConflictError
 from grid.idempotency import run_once, scope_for
 from grid.models import GridNode, User
 from grid.scope import object_in_scope, scope_queryset
+from grid.validators import parse_id
 from residents.models import Household
 from services import selectors, services
 from services.assessment import DEFINITIONS
@@ -204,25 +205,19 @@ def programme_eligible(request, pk):
 
         workbook = Workbook()
         sheet = workbook.active
-        sheet.append(["姓名", "性别", "年龄", "身份证号", "住址"])
+        xlsx.append(sheet, [_("Name"), _("Gender"), _("Age"), _("ID number"), _("Address")])
         for resident in residents.iterator(chunk_size=2000):
-            sheet.append(
+            xlsx.append(
+                sheet,
                 [
                     resident.name,
                     resident.get_gender_display(),
                     resident.age,
                     resident.id_number_masked,
                     resident.household.address,
-                ]
+                ],
             )
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f"attachment; filename=programme-{programme.pk}-eligible.xlsx"
-        return response
+        return xlsx.response(workbook, f"programme-{programme.pk}-eligible.xlsx")
     page = list(residents[:500])
     return render(
         request,
@@ -246,10 +241,10 @@ def leaderboard(request):
         request.user,
         permission="services.view_assessmentround",
     )
-    round_id = request.GET.get("round", "")
+    round_id = parse_id(request.GET.get("round"))
     round_ = (
         rounds.filter(pk=round_id).first()
-        if round_id.isdigit()
+        if round_id is not None
         else rounds.filter(status="published").order_by("-month").first()
     )
     if round_ is None:
@@ -260,8 +255,9 @@ def leaderboard(request):
         .order_by("path")
         .values_list("pk", "name")
     )
-    community = request.GET.get("community", "")
-    community = int(community) if community.isdigit() and int(community) in dict(communities) else None
+    community = parse_id(request.GET.get("community"))
+    if community not in dict(communities):
+        community = None
     if community is not None:
         rows = rows.filter(grid__parent_id=community)
     page = Paginator(rows, LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -288,28 +284,6 @@ def leaderboard(request):
             "query": query,
             "communities": communities,
             "community": community,
-            "definitions": DEFINITIONS,
-            "rounds": rounds.order_by("-month")[:12],
-        },
-    )
-    round_id = request.GET.get("round")
-    round_ = (
-        rounds.filter(pk=round_id).first()
-        if round_id and round_id.isdigit()
-        else rounds.filter(status="published").order_by("-month").first()
-    )
-    if round_ is None:
-        return render(request, "services/leaderboard.html", {"round": None, "rows": []})
-    rows = selectors.assessment_list(user=request.user).filter(round=round_)
-    community = request.GET.get("community")
-    if community and community.isdigit():
-        rows = rows.filter(grid__parent_id=community)
-    return render(
-        request,
-        "services/leaderboard.html",
-        {
-            "round": round_,
-            "rows": rows,
             "definitions": DEFINITIONS,
             "rounds": rounds.order_by("-month")[:12],
         },

@@ -17,12 +17,12 @@
       };
     });
     chart.setOption({
-      tooltip: { trigger: "axis" }, legend: { type: "scroll" },
+      tooltip: { trigger: "axis" }, legend: { type: "scroll" }, aria: { enabled: true },
       grid: { left: 8, right: 8, top: 40, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: data.trend.labels || data.trend.periods },
       yAxis: [
         { type: "value" },
-        { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" }, splitLine: { show: false } }
+        { type: "value", min: 0, max: function (extent) { return Math.max(100, Math.ceil(extent.max)); }, axisLabel: { formatter: "{value}%" }, splitLine: { show: false } }
       ],
       series: series
     });
@@ -38,6 +38,12 @@
   function map() {
     var element = document.getElementById("map");
     if (!element || !window.L) { return; }
+    // A node's name is typed by staff: it goes into the tooltip as text, never as markup.
+    function label(place) {
+      var span = document.createElement("span");
+      span.textContent = place.name + "：" + (place.value === null ? "–" : place.value);
+      return span;
+    }
     var places = data.map;
     var max = places.reduce(function (m, p) { return Math.max(m, p.value || 0); }, 0);
     var located = places.filter(function (p) { return p.geometry && p.geometry.type; });
@@ -51,7 +57,7 @@
           style: style,
           pointToLayer: function (feature, latlng) { return window.L.circleMarker(latlng, Object.assign({ radius: 8 }, style)); }
         });
-        layer.bindTooltip(place.name + "：" + (place.value === null ? "–" : place.value));
+        layer.bindTooltip(label(place));
         layer.on("click", function () { window.location.href = place.url; });
         layer.addTo(leaflet);
         layers.push(layer);
@@ -65,7 +71,7 @@
         var x = index % columns, y = Math.floor(index / columns);
         var square = window.L.rectangle([[-y * 10, x * 10], [-y * 10 - 9, x * 10 + 9]],
           { color: "#7f0000", weight: 1, fillColor: colour(place.value, max), fillOpacity: 0.8 });
-        square.bindTooltip(place.name + "：" + (place.value === null ? "–" : place.value), { permanent: places.length <= 20 });
+        square.bindTooltip(label(place), { permanent: places.length <= 20 });
         square.on("click", function () { window.location.href = place.url; });
         square.addTo(leaflet);
         layers.push(square);

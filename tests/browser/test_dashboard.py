@@ -5,6 +5,7 @@ import re
 import pytest
 
 from grid import rollup
+from grid.models import GridNode
 from tests.demands.conftest import Loop
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -14,6 +15,9 @@ def test_a_leader_opens_the_street_dashboard_drills_down_and_follows_a_figure(li
     loop = Loop(demo)
     for _ in range(3):
         loop.ticket()
+    # A name typed by staff is shown as text on the map, never run as markup.
+    hostile = '<img src=x onerror="window.__injected=1">'
+    GridNode.objects.filter(pk=demo.other_community.pk).update(name=hostile)
     rollup.rebuild()
     leader = demo.user("wys_leader")
     leader.set_password("leader-pass-2026")
@@ -31,6 +35,11 @@ def test_a_leader_opens_the_street_dashboard_drills_down_and_follows_a_figure(li
     page.wait_for_selector("#map .leaflet-interactive")  # Leaflet drew the communities
     assert page.locator("#map .leaflet-interactive").count() == 5
     assert page.locator("#figure-received .value").inner_text().strip() == "3"
+    shapes = page.locator("#map .leaflet-interactive")
+    for index in range(shapes.count()):  # a community's tooltip shows while hovered
+        shapes.nth(index).dispatch_event("mouseover")
+    assert page.locator("#map .leaflet-tooltip", has_text=hostile).count() == 1
+    assert page.locator("#map img").count() == 0 and page.evaluate("window.__injected") is None
     page.get_by_role("link", name=demo.beihai.name).first.click()
     page.wait_for_url(re.compile(rf"/dashboard/{demo.beihai.pk}/"))
     page.wait_for_selector("#trend svg")

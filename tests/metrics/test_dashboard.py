@@ -250,3 +250,42 @@ def test_the_page_says_what_a_period_under_way_is_compared_with(rolled, client):
     export = load_workbook(io.BytesIO(client.get(f"/dashboard/{rolled.demo.beihai.pk}/?format=xlsx").content))
     rows = list(export.worksheets[0].iter_rows(values_only=True))
     assert ("对比区间（上期同期）", *rows[2][1:]) == rows[2] and rows[1][2] == today.isoformat()
+
+
+@pytest.mark.parametrize(
+    "period,start",
+    [("year", "9999-12-31"), ("month", "9999-12-01"), ("week", "9999-12-30"), ("day", "0001-01-01")],
+)
+def test_a_period_at_the_end_of_the_calendar_shows_today_instead(rolled, client, period, start):
+    client.force_login(rolled.demo.user("bhxc_secretary"))
+    url = f"/dashboard/{rolled.demo.beihai.pk}/"
+    page = client.get(url, {"period": period, "start": start})
+    assert page.status_code == 200
+    assert page.context["data"]["start"] == rollup.period_start(period, timezone.localdate())
+    assert client.get(url, {"period": period, "start": start, "format": "xlsx"}).status_code == 200
+
+
+def test_the_export_keeps_the_pages_order_and_language_and_its_text_stays_text(rolled, client):
+    hostile = '=HYPERLINK("http://x.example/","点此")'
+    GridNode.objects.filter(pk=rolled.demo.grid_b.pk).update(name=hostile + "\x0b")
+    client.force_login(rolled.demo.user("bhxc_secretary"))
+    url = f"/dashboard/{rolled.demo.beihai.pk}/"
+    page = client.get(url, {"rank": "closure_rate"})
+    assert "rank=closure_rate&format=xlsx" in page.content.decode()
+    shown = [(row["position"], row["name"]) for row in page.context["data"]["ranking"]]
+    export = client.get(url, {"rank": "closure_rate", "format": "xlsx"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert export.status_code == 200
+    sheets = load_workbook(io.BytesIO(export.content)).worksheets
+    assert [sheet.title for sheet in sheets] == ["Overview", "Ranking of lower levels"]
+    assert list(sheets[0].iter_rows(values_only=True))[1][0] == "Period shown"
+    rows = list(sheets[1].iter_rows(values_only=True))
+    assert rows[0][:3] == ("Rank", "Name", "Tickets received")
+    assert [(row[0], row[1]) for row in rows[1:]] == [(p, n.replace("\x0b", "")) for p, n in shown]
+    cell = next(c for c in sheets[1]["B"] if c.value == hostile)
+    assert cell.data_type == "s"  # the name, not a live formula
+
+
+def test_the_leaderboard_takes_no_unicode_digit_for_an_id(rolled, client):
+    client.force_login(rolled.demo.user("wys_staff"))
+    for params in ({"round": "²"}, {"community": "²"}, {"round": "1" * 30}):
+        assert client.get("/services/leaderboard/", params).status_code == 200

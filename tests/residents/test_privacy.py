@@ -138,3 +138,14 @@ def test_a_new_caseworker_role_gets_the_right_only_in_their_grid(register, api_c
     assert api_client.get(f"/api/v1/residents/{register.elder.pk}/").status_code == 404
     row = api_client.get(f"/api/v1/residents/{register.neighbour_b.pk}/").json()
     assert [t["kind"] for t in row["care_tags"]] == ["low_income"]
+
+
+def test_exported_text_that_looks_like_a_formula_stays_text(register, client):
+    from residents.models import Resident
+
+    Resident.objects.filter(pk=register.elder.pk).update(notes='=HYPERLINK("http://x.example/","看")')
+    client.force_login(register.demo.user("bhxc_secretary"))
+    response = client.get(reverse("residents:export"), {"node": register.demo.beihai.pk})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cell = next(c for row in sheet.iter_rows() for c in row if str(c.value).startswith("=HYPERLINK"))
+    assert cell.data_type == "s"
