@@ -28,6 +28,7 @@ from grid.choices import NodeLevel
 from grid.models import GridNode
 from grid.ratelimit import hit
 from grid.scope import scope_queryset
+from grid.validators import parse_id
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 MAX_RESULTS = 1000
@@ -223,13 +224,13 @@ def requests_view(request, response_format="json"):
     tickets = _readable_tickets(request, client)
     params = request.GET
     if params.get("service_request_id"):
-        ids = [part for part in params["service_request_id"].split(",") if part.strip().isdigit()]
+        ids = [pk for pk in map(parse_id, params["service_request_id"].split(",")) if pk is not None]
         tickets = tickets.filter(pk__in=ids)
     else:
         if params.get("service_code"):
             tickets = tickets.filter(category__code__in=params["service_code"].split(","))
-        end = parse_datetime(params["end_date"]) if params.get("end_date") else timezone.now()
-        start = parse_datetime(params["start_date"]) if params.get("start_date") else None
+        end = _when(params["end_date"]) if params.get("end_date") else timezone.now()
+        start = _when(params["start_date"]) if params.get("start_date") else None
         if (params.get("end_date") and end is None) or (params.get("start_date") and start is None):
             return _error(400, _("Dates must be W3C date-times, e.g. 2026-11-01T00:00:00+08:00."))
         start = start or end - DEFAULT_SPAN
@@ -260,6 +261,23 @@ def request_detail(request, service_request_id, response_format="json"):
     if not tickets:
         return _error(404, _("No request has this id."))
     return JsonResponse(_serialize(request, tickets), safe=False)
+
+
+def _when(value: str) -> datetime.datetime | None:
+    """A W3C date-time parameter, or None when it is not one: a date-time without an offset is
+    China time, an impossible date or offset is no date."""
+    try:
+        moment = parse_datetime(value.strip())
+    except ValueError:  # well formed, not a date: 2026-02-30
+        return None
+    if moment is None or not 1900 <= moment.year <= 2999:
+        return None
+    if timezone.is_naive(moment):
+        return timezone.make_aware(moment)
+    offset = moment.utcoffset()
+    if abs(offset) > datetime.timedelta(hours=14):
+        return None
+    return moment
 
 
 def _place(client: ApiClient, data) -> GridNode | str | None:
@@ -314,6 +332,8 @@ def _create(request):
         try:
             lat, lng = float(data["lat"]), float(data["long"])
         except ValueError:
+            return _error(400, _("lat/long must be numbers."))
+        if not (math.isfinite(lat) and math.isfinite(lng)):
             return _error(400, _("lat/long must be numbers."))
     name = " ".join(part for part in (data.get("last_name", ""), data.get("first_name", "")) if part).strip()
     try:

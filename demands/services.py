@@ -1,6 +1,7 @@
 """Writes for the closed loop of tickets. Every change of status is one call here and one event row."""
 
 import datetime
+import math
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -102,6 +103,9 @@ def ticket_create(
             errors["reporter_phone"] = error.messages
     if (latitude is None) != (longitude is None):
         errors["latitude"] = _("Give both latitude and longitude, or neither.")
+    elif latitude is not None and not (math.isfinite(latitude) and math.isfinite(longitude)):
+        # NaN passes every range check, and no JSON can carry it back out.
+        errors["latitude"] = _("Latitude and longitude must be numbers.")
     if errors:
         raise ValidationError(errors)
     now = timezone.now()

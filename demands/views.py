@@ -18,6 +18,7 @@ from grid.idempotency import run_once, scope_for
 from grid.models import GridNode
 from grid.ratelimit import client_ip, hit
 from grid.scope import node_in_scope, object_in_scope, scope_queryset
+from grid.validators import parse_id
 from residents.identity import mask_phone
 
 # Public pages: per client address.
@@ -249,7 +250,8 @@ def qr_sheet(request):
     """Printable QR codes of the buildings (and their units) under a node."""
     node_id = request.GET.get("node", "")
     if node_id:
-        node = GridNode.objects.filter(pk=node_id).first() if node_id.isdigit() else None
+        node_pk = parse_id(node_id)
+        node = GridNode.objects.filter(pk=node_pk).first() if node_pk is not None else None
         if node is None or not node_in_scope(request.user, node, "demands.dispatch_ticket"):
             raise Http404
     else:

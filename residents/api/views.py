@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from grid.api.views import ScopedReadCreateUpdateViewSet
 from grid.models import GridNode
 from grid.scope import node_in_scope, object_in_scope, path_checker
+from grid.validators import parse_id
 from residents import selectors, services, tables
 from residents.api.serializers import (
     CareTagSerializer,
@@ -168,11 +169,8 @@ class SituationViewSet(viewsets.ViewSet):
         responses=SituationTableSerializer,
     )
     def retrieve(self, request, pk=None):
-        node = (
-            GridNode.objects.filter(pk=request.query_params.get("node") or 0).first()
-            if str(request.query_params.get("node", "")).isdigit()
-            else None
-        )
+        node_pk = parse_id(request.query_params.get("node"))
+        node = GridNode.objects.filter(pk=node_pk).first() if node_pk is not None else None
         if node is None or not node_in_scope(request.user, node, "residents.view_resident"):
             raise Http404
         table = tables.TABLES[pk](node)
