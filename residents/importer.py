@@ -6,6 +6,9 @@ importing the same file again updates in place and creates no duplicates.
 """
 
 import datetime
+import functools
+import logging
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -14,16 +17,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
+from openpyxl.utils.datetime import from_excel
 
 from grid import history
 from grid.i18n import recorded_text
 from grid.models import GridNode, User
 from grid.scope import path_checker
-from grid.validators import normalize_phone, validate_phone
+from grid.validators import normalize_phone, normalize_text_digits, validate_phone
 from residents import excel, identity
 from residents.choices import ImportMode, ImportStatus, Relation
 from residents.models import CareTag, ColourMark, Household, ImportJob, Resident
 from residents.services import HOUSEHOLD_LEVELS, check_identity, identity_columns
+
+logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 250
 
@@ -132,9 +138,18 @@ def validate(
     today = timezone.localdate()
     for index, (line, record) in enumerate(rows, start=1):
         errors_before = len(outcome.errors)
+        if record.get("room"):
+            record["room"] = normalize_text_digits(record["room"])
         for column in excel.COLUMNS:
             if column.required and not record.get(column.key):
                 outcome.error(line, column.header, _("This column is required."))
+            limit = max_lengths().get(column.key)
+            if limit and len(record.get(column.key, "")) > limit:
+                outcome.error(
+                    line,
+                    column.header,
+                    _("At most %(limit)d characters are allowed here.") % {"limit": limit},
+                )
         node = nodes.get(record.get("node_code", ""))
         if record.get("node_code") and node is None:
             outcome.error(
@@ -173,11 +188,8 @@ def validate(
         colour = _choice(outcome, line, headers["colour"], excel.COLOUR, record.get("colour", ""))
         birth_date = None
         if record.get("birth_date"):
-            try:
-                birth_date = datetime.date.fromisoformat(
-                    record["birth_date"].replace("/", "-").replace(".", "-")[:10]
-                )
-            except ValueError:
+            birth_date = parse_date(record["birth_date"])
+            if birth_date is None:
                 outcome.error(line, headers["birth_date"], _("Write the date as 1950-01-31."))
         number = hash_ = ""
         raw_id = record.get("id_number", "")
@@ -252,7 +264,63 @@ def validate(
             )
         if progress and index % PROGRESS_EVERY == 0:
             progress(index)
+    _refuse_residents_elsewhere(
+        outcome, seen_hashes, user=user, scope_node=scope_node, header=headers["id_number"]
+    )
     return outcome
+
+
+def _refuse_residents_elsewhere(outcome: Outcome, lines_by_hash: dict, *, user, scope_node, header) -> None:
+    """A row whose ID number is already registered outside the importer's area is an error: an
+    import may move a person within the area, never take over someone another community keeps
+    (that is a move-out there, then a move-in here). The message names neither the person nor
+    the place."""
+    may_change = path_checker(user, "residents.change_resident")
+    elsewhere = {
+        hash_
+        for hash_, path in Resident.objects.filter(id_number_hash__in=list(lines_by_hash)).values_list(
+            "id_number_hash", "household__node__path"
+        )
+        if not path.startswith(scope_node.path) or not may_change(path)
+    }
+    if not elsewhere:
+        return
+    refused = {lines_by_hash[hash_] for hash_ in elsewhere}
+    for line in sorted(refused):
+        outcome.error(
+            line,
+            header,
+            _(
+                "This person is registered outside your area; the community keeping the record must "
+                "move them out first."
+            ),
+        )
+    outcome.valid = [row for row in outcome.valid if row.line not in refused]
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """A date as ledgers write it: 1950-01-31, 1950/1/31, 1950.1.31, 1950年1月31日, or an Excel
+    date serial (days since 1899-12-30) that lost its date format."""
+    text = normalize_text_digits(text).strip()
+    if re.fullmatch(r"\d{1,5}", text):
+        serial = int(text)
+        return from_excel(serial).date() if 1 <= serial <= 2958465 else None
+    match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?", text)
+    if not match:
+        return None
+    try:
+        return datetime.date(*map(int, match.groups()))
+    except ValueError:
+        return None
+
+
+@functools.cache
+def max_lengths() -> dict[str, int]:
+    """The ledger columns held in limited text fields, and their limits."""
+    fields = {"room": Household._meta.get_field("room")}
+    for key in ("name", "ethnicity", "notes"):
+        fields[key] = Resident._meta.get_field(key)
+    return {key: field.max_length for key, field in fields.items() if field.max_length}
 
 
 @transaction.atomic
@@ -390,7 +458,20 @@ def write(valid: list[ParsedRow], *, user: User) -> tuple[int, int]:
 
 
 def run(job: ImportJob) -> ImportJob:
-    """Run an import job to its end, recording progress and the outcome on the job row."""
+    """Run an import job to its end, recording progress and the outcome on the job row; an
+    unexpected failure finishes the job as failed (nothing written), never leaves it running."""
+    try:
+        return _run(job)
+    except Exception:
+        logger.exception("Import job %s failed", job.pk)
+        return _finish(
+            job,
+            ImportStatus.FAILED,
+            message=_("The import failed unexpectedly; nothing was written. Please tell the administrator."),
+        )
+
+
+def _run(job: ImportJob) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
     try:
         total, rows = read_rows(job.file.path if hasattr(job.file, "path") else job.file)

@@ -14,7 +14,7 @@ from grid import history
 from grid.choices import NodeLevel
 from grid.models import GridNode, User
 from grid.services import apply_changes
-from grid.validators import normalize_phone, validate_phone
+from grid.validators import normalize_phone, normalize_text_digits, validate_phone
 from residents import identity
 from residents.choices import (
     SENSITIVE_TAGS,
@@ -41,7 +41,13 @@ def household_create(
     *, node: GridNode, room: str, housing_kind: str = "owner", notes: str = "", colour: str = ""
 ) -> Household:
     validate_household_node(node)
-    household = Household(node=node, room=room.strip(), housing_kind=housing_kind, notes=notes, colour=colour)
+    household = Household(
+        node=node,
+        room=normalize_text_digits(room).strip(),
+        housing_kind=housing_kind,
+        notes=notes,
+        colour=colour,
+    )
     household.full_clean()
     household.save()
     return household
@@ -51,6 +57,8 @@ def household_create(
 def household_update(*, household: Household, **changes) -> Household:
     if "node" in changes:
         validate_household_node(changes["node"])
+    if "room" in changes:
+        changes["room"] = normalize_text_digits(changes["room"]).strip()
     apply_changes(household, changes, {"node", "room", "housing_kind", "notes"})
     household.full_clean()
     household.save()
@@ -109,18 +117,12 @@ def identity_columns(number: str) -> dict[str, str]:
 def _check_unique_id(number_hash: str, exclude_pk: int | None = None) -> None:
     if not number_hash:
         return
-    clash = (
-        Resident.objects.filter(id_number_hash=number_hash)
-        .exclude(pk=exclude_pk)
-        .select_related("household__node")
-    )
-    existing = clash.first()
-    if existing is not None:
+    clash = Resident.objects.filter(id_number_hash=number_hash).exclude(pk=exclude_pk)
+    if clash.exists():
+        # Neither the person nor the place: the record may lie outside the caller's area. Within
+        # it, searching the number finds the record.
         raise ValidationError(
-            {
-                "id_number": _("This ID number is already registered (%(name)s, %(household)s).")
-                % {"name": existing.name, "household": existing.household}
-            }
+            {"id_number": _("This ID number is already registered; search for it to find the record.")}
         )
 
 
@@ -191,7 +193,9 @@ def resident_update(
     gender = changes.pop("gender", resident.gender)
     household = changes.pop("household", None)
     apply_changes(resident, changes, _RESIDENT_FIELDS)
-    if id_number is not None:
+    # An empty number keeps the stored one, as the admin's empty field does: a number is never
+    # erased by leaving it out (a role that may not even see it could otherwise destroy it).
+    if id_number is not None and id_number.strip():
         number, birth_date, gender = check_identity(id_number=id_number, birth_date=birth_date, gender=gender)
         columns = identity_columns(number)
         _check_unique_id(columns["id_number_hash"], exclude_pk=resident.pk)

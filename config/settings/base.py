@@ -52,6 +52,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Messages stay on the server: a revealed ID number shown once as a message must not travel in
+# a cookie (the default cookie storage signs messages but does not encrypt them).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 

@@ -177,3 +177,47 @@ def test_imported_id_numbers_are_protected(register, secretary_client):
 def test_grid_worker_cannot_import(register, client):
     client.force_login(register.demo.user("bhxc_g1_a"))
     assert client.get(reverse("residents:import")).status_code == 403
+
+
+def test_a_person_registered_in_another_community_is_not_taken_over(register, secretary_client):
+    far_number = identity.decrypt(register.far.id_number_encrypted)  # 孙五, kept by another community
+    rows = [*_good_rows(register), _row(register.unit_a.code, "909", "冒名", "户主", far_number)]
+    _upload(secretary_client, _xlsx(rows), register.demo.beihai, mode="valid_rows")
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.DONE and job.created_count == 3 and job.updated_count == 0
+    assert [(e["row"], e["column"]) for e in job.errors] == [(5, "身份证号")]
+    assert "孙五" not in str(job.errors) and register.demo.other_community.name not in str(job.errors)
+    register.far.refresh_from_db()
+    assert register.far.name == "孙五" and register.far.household_id == register.home_c.pk
+
+
+def test_over_long_values_are_row_errors_not_a_failure(register, secretary_client):
+    rows = [_row(register.unit_a.code, "1" * 25, "张" * 60, "户主", make_id(), ethnicity="汉" * 30)]
+    answer = _upload(secretary_client, _xlsx(rows), register.demo.beihai)
+    assert answer.status_code in (200, 302)
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.REJECTED and job.finished_at is not None
+    assert {e["column"] for e in job.errors} == {"房号", "姓名", "民族"}
+    assert not Resident.objects.filter(household__room__startswith="111").exists()
+
+
+def test_ledger_dates_and_full_width_rooms_as_offices_type_them(register, secretary_client):
+    import datetime
+
+    from residents.importer import parse_date
+
+    assert (
+        parse_date("1950/1/5")
+        == parse_date("1950年1月5日")
+        == parse_date("18268")
+        == datetime.date(1950, 1, 5)
+    )
+    assert parse_date("1950.01.05") == parse_date("１９５０-１-５") == datetime.date(1950, 1, 5)
+    assert parse_date("1950-02-30") is None and parse_date("五零年") is None
+    born = datetime.date(1950, 1, 5)
+    rows = [_row(register.unit_a.code, "１０１", "周全", "其他", make_id(born), birth_date="1950/1/5")]
+    _upload(secretary_client, _xlsx(rows), register.demo.beihai)
+    assert ImportJob.objects.get().status == ImportStatus.DONE
+    # Room １０１ is register.home_a's room 101, not a second household.
+    assert Household.objects.filter(node=register.unit_a, room__in=["101", "１０１"]).count() == 1
+    assert Resident.objects.get(name="周全").household_id == register.home_a.pk

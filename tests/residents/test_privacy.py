@@ -149,3 +149,40 @@ def test_exported_text_that_looks_like_a_formula_stays_text(register, client):
     sheet = load_workbook(io.BytesIO(response.content)).active
     cell = next(c for row in sheet.iter_rows() for c in row if str(c.value).startswith("=HYPERLINK"))
     assert cell.data_type == "s"
+
+
+def test_an_empty_id_number_in_an_update_keeps_the_stored_one(register, api_client):
+    api_client.force_authenticate(register.demo.user("bhxc_g1_a"))
+    before = register.elder.id_number_hash
+    answer = api_client.patch(f"/api/v1/residents/{register.elder.pk}/", {"id_number": ""}, format="json")
+    assert answer.status_code == 200
+    register.elder.refresh_from_db()
+    assert register.elder.id_number_hash == before and register.elder.id_number_masked
+
+
+def test_a_duplicate_id_number_names_nobody(register, api_client):
+    api_client.force_authenticate(register.demo.user("bhxc_g1_a"))
+    answer = api_client.post(
+        "/api/v1/residents/",
+        {
+            "household": register.home_a.pk,
+            "name": "重复",
+            "relation": "other",
+            "id_number": identity.decrypt(register.far.id_number_encrypted),
+        },
+        format="json",
+    )
+    assert answer.status_code == 400
+    text = str(answer.json())
+    assert "已登记" in text and "孙五" not in text and "301" not in text
+
+
+def test_a_revealed_number_never_travels_in_a_cookie(register, client):
+    client.force_login(register.demo.user("bhxc_secretary"))
+    url = reverse("admin:residents_resident_reveal", args=[register.elder.pk, "id_number"])
+    answer = client.post(url)
+    number = identity.decrypt(register.elder.id_number_encrypted)
+    # The default cookie storage would carry it signed and compressed, but readable by anyone.
+    assert not (answer.cookies.get("messages") and answer.cookies["messages"].value)
+    page = client.get(answer["Location"])
+    assert number in page.content.decode()  # shown once, on the page
