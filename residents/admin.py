@@ -320,6 +320,19 @@ class ResidentAdmin(ScopedAdminMixin, HistoryAdmin):
             return request.user.has_perm("residents.view_sensitive_resident")
         return object_in_scope(request.user, obj, "residents.view_sensitive_resident")
 
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        """The care groups inline shows sensitive groups only where the user may see them for
+        this resident: a role held elsewhere (a grid worker of another grid) does not count."""
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if (
+            isinstance(inline, CareTagInline)
+            and obj is not None
+            and obj.pk
+            and not self._sensitive_ok(request, obj)
+        ):
+            kwargs["queryset"] = kwargs["queryset"].exclude(kind__in=SENSITIVE_TAGS)
+        return kwargs
+
     def history_value(self, request, obj, field_name, value):
         if field_name == "phone" and value:
             return identity.mask_phone(value)

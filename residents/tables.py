@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grid.models import GridNode
-from residents.choices import AGE_BAND_LIMITS, CareTagKind, Colour, ResidentStatus
+from grid.scope import node_in_scope
+from residents.choices import AGE_BAND_LIMITS, SENSITIVE_TAGS, CareTagKind, Colour, ResidentStatus
 from residents.models import CareTag, Household, Resident
 from residents.selectors import birth_date_bounds
 
@@ -90,15 +91,19 @@ def _summary(cells: list[int], keys: list[tuple[str, str]]) -> list:
     return [total, elderly, share]
 
 
-def care_groups(node: GridNode) -> Table:
-    """Current care tags of living residents, per child node, with the derived elderly bands."""
+def care_groups(node: GridNode, sensitive: bool = False) -> Table:
+    """Current care tags of living residents, per child node, with the derived elderly bands.
+    The sensitive groups (disability, low income...) are counted only with `sensitive`: for a
+    role that may see them over the whole node (a count of one in a small unit names a person)."""
     today = timezone.localdate()
+    kinds = [kind for kind in CareTagKind if sensitive or kind.value not in SENSITIVE_TAGS]
     tag_rows = (
         CareTag.objects.filter(
             Q(until__isnull=True) | Q(until__gt=today),
             since__lte=today,
             resident__household__node__path__startswith=node.path,
             resident__status=ResidentStatus.ACTIVE,
+            kind__in=[kind.value for kind in kinds],
         )
         .annotate(child=_child_key(node, "resident__household__node__path"))
         .order_by()
@@ -123,8 +128,8 @@ def care_groups(node: GridNode) -> Table:
         counts.setdefault(row["child"], {}).update(
             {"60+": row["over60"], "70+": row["over70"], "80+": row["over80"]}
         )
-    keys = ["60+", "70+", "80+", *CareTagKind.values]
-    columns = [_("Node"), _("Aged 60+"), _("Aged 70+"), _("Aged 80+"), *[str(k.label) for k in CareTagKind]]
+    keys = ["60+", "70+", "80+", *[kind.value for kind in kinds]]
+    columns = [_("Node"), _("Aged 60+"), _("Aged 70+"), _("Aged 80+"), *[str(kind.label) for kind in kinds]]
     table = Table(_("Care groups"), columns)
     children = _children_by_path(node)
     totals = [0] * len(keys)
@@ -169,3 +174,10 @@ def key_households(node: GridNode, colours=(Colour.RED, Colour.YELLOW), limit: i
 
 
 TABLES = {"population": population, "care-groups": care_groups, "key-households": key_households}
+
+
+def build(which: str, node: GridNode, user) -> Table:
+    """One situation table of `node` as `user` may see it."""
+    if which == "care-groups":
+        return care_groups(node, sensitive=node_in_scope(user, node, "residents.view_sensitive_resident"))
+    return TABLES[which](node)

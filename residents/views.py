@@ -52,9 +52,9 @@ def situation_tables(request):
     which = request.GET.get("table", "population")
     if which not in tables.TABLES:
         which = "population"
-    table = tables.TABLES[which](node)
+    table = tables.build(which, node, request.user)
     if request.GET.get("format") == "xlsx":
-        if not request.user.has_perm("residents.export_resident"):
+        if not node_in_scope(request.user, node, "residents.export_resident"):
             raise PermissionDenied
         workbook, sheet = excel.new_workbook(title=table.title[:31])
         sheet.delete_rows(1)
@@ -78,7 +78,7 @@ def situation_tables(request):
                 ("key-households", _("Key households")),
             ],
             "form": TableForm(user=request.user, initial={"node": node.pk}),
-            "can_export": request.user.has_perm("residents.export_resident"),
+            "can_export": node_in_scope(request.user, node, "residents.export_resident"),
         },
     )
 

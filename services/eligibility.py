@@ -7,7 +7,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from residents.choices import CareTagKind, Colour, ResidenceKind, ResidentStatus
+from grid.scope import scope_queryset
+from residents.choices import SENSITIVE_TAGS, CareTagKind, Colour, ResidenceKind, ResidentStatus
 from residents.models import CareTag, Resident
 from residents.selectors import birth_date_bounds
 
@@ -73,3 +74,21 @@ def eligible_residents(programme, on: datetime.date | None = None) -> QuerySet[R
         household__node__path__startswith=programme.node.path,
         status=ResidentStatus.ACTIVE,
     )
+
+
+def sensitive_tags_in(rule) -> set[str]:
+    """The sensitive care groups (disability, low income...) a rule selects by."""
+    ((key, value),) = rule.items()
+    if key in ("all", "any"):
+        return set().union(*(sensitive_tags_in(item) for item in value))
+    return {value} if key == "tag" and value in SENSITIVE_TAGS else set()
+
+
+def visible_eligible(programme, user) -> tuple[QuerySet[Resident], bool]:
+    """The eligible residents `user` may see, and whether the list discloses a sensitive group:
+    a list selected by one shows a resident only where the user may see that group."""
+    residents = scope_queryset(eligible_residents(programme), user)
+    sensitive = bool(sensitive_tags_in(programme.rule))
+    if sensitive:
+        residents = scope_queryset(residents, user, permission="residents.view_sensitive_resident")
+    return residents, sensitive

@@ -14,11 +14,13 @@ from grid.idempotency import run_once, scope_for
 from grid.models import GridNode, User
 from grid.scope import object_in_scope, scope_queryset
 from grid.validators import parse_id
+from residents import services as resident_services
+from residents.choices import AccessAction
 from residents.models import Household
 from services import selectors, services
 from services.assessment import DEFINITIONS
 from services.choices import ParticipantRole
-from services.eligibility import eligible_residents
+from services.eligibility import visible_eligible
 from services.forms import SignInForm, VisitForm
 from services.models import AssessmentRound, Participation, ServiceEvent
 
@@ -195,10 +197,9 @@ def self_checkin(request, code):
 def programme_eligible(request, pk):
     """The live list of residents eligible for a programme, with its deliveries; Excel export."""
     programme = get_object_or_404(selectors.programme_list(user=request.user), pk=pk)
-    residents = (
-        scope_queryset(eligible_residents(programme), request.user)
-        .select_related("household", "household__node", "household__node__parent")
-        .order_by("household__node__path", "household__room")
+    residents, sensitive = visible_eligible(programme, request.user)
+    residents = residents.select_related("household", "household__node", "household__node__parent").order_by(
+        "household__node__path", "household__room"
     )
     if request.GET.get("format") == "xlsx":
         from openpyxl import Workbook
@@ -206,7 +207,9 @@ def programme_eligible(request, pk):
         workbook = Workbook()
         sheet = workbook.active
         xlsx.append(sheet, [_("Name"), _("Gender"), _("Age"), _("ID number"), _("Address")])
-        for resident in residents.iterator(chunk_size=2000):
+        listed = list(residents)
+        _log_sensitive_list(request, listed, sensitive)
+        for resident in listed:
             xlsx.append(
                 sheet,
                 [
@@ -219,11 +222,24 @@ def programme_eligible(request, pk):
             )
         return xlsx.response(workbook, f"programme-{programme.pk}-eligible.xlsx")
     page = list(residents[:500])
+    _log_sensitive_list(request, page, sensitive)
     return render(
         request,
         "services/programme.html",
         {"programme": programme, "residents": page, "count": residents.count()},
     )
+
+
+def _log_sensitive_list(request, residents, sensitive: bool) -> None:
+    """A list selected by a sensitive care group discloses it for everyone on it: logged."""
+    if sensitive and residents:
+        resident_services.access_log(
+            user=request.user,
+            residents=residents,
+            action=AccessAction.VIEW_SENSITIVE,
+            fields="care_tags",
+            where=request.path,
+        )
 
 
 LEADERBOARD_PAGE_SIZE = 50

@@ -173,5 +173,5 @@ class SituationViewSet(viewsets.ViewSet):
         node = GridNode.objects.filter(pk=node_pk).first() if node_pk is not None else None
         if node is None or not node_in_scope(request.user, node, "residents.view_resident"):
             raise Http404
-        table = tables.TABLES[pk](node)
+        table = tables.build(pk, node, request.user)
         return Response({"title": table.title, "node": node.pk, "columns": table.columns, "rows": table.rows})

@@ -73,3 +73,21 @@ def test_staff_add_a_care_tag_inline_through_the_service(register, client):
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert list(register.young.care_tags.values_list("kind", flat=True)) == ["unemployed"]
+
+
+def test_a_sensitive_right_held_elsewhere_does_not_open_this_residents_care_groups(register, client):
+    """A building lead of 王秀兰's building who is also a grid worker of grid B holds the sensitive
+    right, but not for her: her change page shows her living alone, not her disability."""
+    from grid import services as grid_services
+    from grid.choices import Role
+    from residents.models import AccessLog
+
+    lead = register.demo.user("bhxc_building_lead")
+    grid_services.assignment_create(user=lead, node=register.demo.grid_b, role=Role.GRID_WORKER)
+    client.force_login(lead)
+    page = client.get(reverse("admin:residents_resident_change", args=[register.elder.pk]))
+    assert page.status_code == 200
+    kinds = [form.instance.kind for form in page.context["inline_admin_formsets"][0].formset.forms]
+    assert kinds == ["living_alone"]
+    assert "高血压" not in page.content.decode()
+    assert not AccessLog.objects.filter(user=lead).exists()

@@ -54,7 +54,7 @@ def test_demo_age_structure_is_close_to_the_seed(demo_register):
 
 def test_care_group_table_equals_a_direct_count(demo_register):
     node = demo_register.beihai
-    table = tables.care_groups(node)
+    table = tables.care_groups(node, sensitive=True)
     total = table.rows[-1]
     today = timezone.localdate()
     for kind in (CareTagKind.LIVING_ALONE, CareTagKind.DISABLED, CareTagKind.LOW_INCOME):
@@ -71,6 +71,33 @@ def test_care_group_table_equals_a_direct_count(demo_register):
         )
         assert total[table.columns.index(str(kind.label))] == expected
         assert expected > 0
+
+
+def test_sensitive_care_groups_are_counted_only_for_roles_that_may_see_them(register, client, api_client):
+    unit = register.unit_a  # holds 王秀兰 (living alone, disabled)
+    for username, sensitive in (("bhxc_building_lead", False), ("wys_leader", False), ("bhxc_g1_a", True)):
+        user = register.demo.user(username)
+        client.force_login(user)
+        api_client.force_authenticate(user)
+        page = client.get(reverse("residents:tables"), {"node": unit.pk, "table": "care-groups"})
+        columns = [str(c) for c in page.context["table"].columns]
+        assert "独居" in columns
+        assert ("残疾" in columns) is sensitive and ("低保" in columns) is sensitive, username
+        api = api_client.get("/api/v1/situation/care-groups/", {"node": unit.pk}).json()
+        assert ("残疾" in str(api)) is sensitive, username
+
+
+def test_the_table_export_needs_the_export_right_where_the_node_is(register, client):
+    from grid import services as grid_services
+    from grid.choices import Role
+
+    user = register.demo.user("c002_secretary")  # may export in the other community only
+    building = register.unit_a.parent
+    grid_services.assignment_create(user=user, node=building, role=Role.BUILDING_LEAD)
+    client.force_login(user)
+    params = {"node": building.pk, "table": "population"}
+    assert client.get(reverse("residents:tables"), params).status_code == 200
+    assert client.get(reverse("residents:tables"), {**params, "format": "xlsx"}).status_code == 403
 
 
 def test_key_households_lists_red_before_yellow_and_no_blue(demo_register):

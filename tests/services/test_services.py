@@ -283,3 +283,25 @@ def test_service_events_count_co_building_activities(area):
     with pytest.raises(ValidationError):
         _event(area, kind=area.kinds["co_building"], organizer_kind="unit")  # which unit?
     assert ServiceEvent.objects.filter(kind__is_co_building=True).count() == 3
+
+
+def test_a_programme_selected_by_a_sensitive_group_lists_people_only_for_those_who_may_see_it(
+    area, client, api_client
+):
+    from residents.choices import AccessAction
+    from residents.models import AccessLog
+
+    programme = services.programme_create(
+        node=area.unit_a.parent, name="助残服务", benefit="上门", rule={"any": [{"tag": "disabled"}]}
+    )  # a building's programme: the street leader, the building lead and the grid worker see it
+    for username, sees in (("wys_leader", False), ("bhxc_building_lead", False), ("bhxc_g1_a", True)):
+        user = area.demo.user(username)
+        client.force_login(user)
+        api_client.force_authenticate(user)
+        page = client.get(f"/services/programmes/{programme.pk}/")
+        assert page.status_code == 200, username
+        api = api_client.get(f"/api/v1/programs/{programme.pk}/eligible/")
+        assert ([r.name for r in page.context["residents"]] == ["王秀兰"]) is sees, username
+        assert ([r["name"] for r in api.json()["results"]] == ["王秀兰"]) is sees, username
+        logged = AccessLog.objects.filter(user=user, resident=area.elder, action=AccessAction.VIEW_SENSITIVE)
+        assert logged.exists() is sees, username
