@@ -9,7 +9,7 @@ from demands import open311, services
 from demands.choices import RatingSource
 from demands.models import ApiClient, Ticket, TicketCategory, TicketEvent, TicketPhoto
 from grid.admin_history import HistoryAdmin
-from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, run_for_each
+from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, adopt, run_for_each
 from grid.models import User
 from residents.identity import mask_phone
 
@@ -199,17 +199,20 @@ class TicketAdmin(ScopedAdminMixin, HistoryAdmin):
         if change:
             return  # a ticket changes only through its actions
         data = form.cleaned_data
-        obj.pk = services.ticket_create(
-            category=data["category"],
-            node=data["node"],
-            source=data["source"],
-            description=data["description"],
-            location_text=data.get("location_text", ""),
-            latitude=data.get("latitude"),
-            longitude=data.get("longitude"),
-            reporter_name=data.get("reporter_name", ""),
-            created_by=request.user,
-        ).pk
+        adopt(
+            obj,
+            services.ticket_create(
+                category=data["category"],
+                node=data["node"],
+                source=data["source"],
+                description=data["description"],
+                location_text=data.get("location_text", ""),
+                latitude=data.get("latitude"),
+                longitude=data.get("longitude"),
+                reporter_name=data.get("reporter_name", ""),
+                created_by=request.user,
+            ),
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False

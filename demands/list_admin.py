@@ -22,7 +22,7 @@ from demands.models import (
     TopicParticipant,
 )
 from grid.admin_history import HistoryAdmin
-from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, run_for_each
+from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, adopt, run_for_each
 from grid.errors import ConflictError
 
 
@@ -67,12 +67,15 @@ class RegistrationAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin)
     def save_model(self, request, obj, form, change):
         if not change:
             data = form.cleaned_data
-            obj.pk = lists.registration_request(
-                community=data["community"],
-                unit=data.get("unit"),
-                member=data.get("member"),
-                note=data.get("note", ""),
-            ).pk
+            adopt(
+                obj,
+                lists.registration_request(
+                    community=data["community"],
+                    unit=data.get("unit"),
+                    member=data.get("member"),
+                    note=data.get("note", ""),
+                ),
+            )
 
     @admin.action(description=_("Accept the selected registrations"), permissions=["change"])
     def accept(self, request, queryset):
@@ -141,7 +144,7 @@ class DemandAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {f: v for f, v in form.cleaned_data.items() if f not in ("status", "fulfilled_at")}
         if not change:
-            obj.pk = lists.demand_create(created_by=request.user, **data).pk
+            adopt(obj, lists.demand_create(created_by=request.user, **data))
             return
         for field in form.changed_data:
             setattr(obj, field, form.cleaned_data[field])
@@ -208,7 +211,7 @@ class ResourceAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = dict(form.cleaned_data)
         if not change:
-            obj.pk = self._save(request, lambda: lists.resource_offer(**data)).pk
+            adopt(obj, self._save(request, lambda: lists.resource_offer(**data)))
             return
         for field in form.changed_data:
             setattr(obj, field, data[field])
@@ -270,7 +273,7 @@ class ProjectAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {f: v for f, v in form.cleaned_data.items() if f != "demands"}
         if not change:
-            obj.pk = lists.project_create(**data).pk
+            adopt(obj, lists.project_create(**data))
             return
         for field in form.changed_data:
             if field != "demands":
@@ -355,17 +358,20 @@ class ClaimAdmin(ServiceActionsMixin, ScopedAdminMixin, HistoryAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             data = form.cleaned_data
-            obj.pk = self._save(
-                request,
-                lambda: lists.claim_create(
-                    demand=data.get("demand"),
-                    project=data.get("project"),
-                    unit=data.get("unit"),
-                    member=data.get("member"),
-                    actor=request.user,
-                    note=data.get("note", ""),
+            adopt(
+                obj,
+                self._save(
+                    request,
+                    lambda: lists.claim_create(
+                        demand=data.get("demand"),
+                        project=data.get("project"),
+                        unit=data.get("unit"),
+                        member=data.get("member"),
+                        actor=request.user,
+                        note=data.get("note", ""),
+                    ),
                 ),
-            ).pk
+            )
 
     @admin.action(description=_("Start"), permissions=["change"])
     def start(self, request, queryset):
@@ -441,13 +447,16 @@ class TopicAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if not change:
-            obj.pk = deliberation.topic_create(
-                node=data["node"],
-                title=data["title"],
-                description=data["description"],
-                origin=data["origin"],
-                raised_by=request.user,
-            ).pk
+            adopt(
+                obj,
+                deliberation.topic_create(
+                    node=data["node"],
+                    title=data["title"],
+                    description=data["description"],
+                    origin=data["origin"],
+                    raised_by=request.user,
+                ),
+            )
             return
         for field in form.changed_data:
             setattr(obj, field, data[field])
@@ -498,9 +507,12 @@ class TopicOptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             data = form.cleaned_data
-            obj.pk = deliberation.option_add(
-                topic=data["topic"], title=data["title"], description=data["description"]
-            ).pk
+            adopt(
+                obj,
+                deliberation.option_add(
+                    topic=data["topic"], title=data["title"], description=data["description"]
+                ),
+            )
 
 
 @admin.register(Meeting)
@@ -513,13 +525,16 @@ class MeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             data = form.cleaned_data
-            obj.pk = deliberation.meeting_record(
-                topic=data["topic"],
-                held_at=data["held_at"],
-                minutes=data["minutes"],
-                place=data.get("place", ""),
-                attendees=data.get("attendees", []),
-            ).pk
+            adopt(
+                obj,
+                deliberation.meeting_record(
+                    topic=data["topic"],
+                    held_at=data["held_at"],
+                    minutes=data["minutes"],
+                    place=data.get("place", ""),
+                    attendees=data.get("attendees", []),
+                ),
+            )
 
     def save_related(self, request, form, formsets, change):
         return  # the service sets the attendees
@@ -534,6 +549,9 @@ class BallotAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             data = form.cleaned_data
-            obj.pk = deliberation.ballot_cast(
-                topic=data["topic"], participant=data["participant"], option=data["option"]
-            ).pk
+            adopt(
+                obj,
+                deliberation.ballot_cast(
+                    topic=data["topic"], participant=data["participant"], option=data["option"]
+                ),
+            )

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from grid import services
-from grid.admin_scope import ArchivedListFilter, ScopedAdminMixin, SubtreeListFilter
+from grid.admin_scope import ArchivedListFilter, ScopedAdminMixin, SubtreeListFilter, adopt
 from grid.models import (
     Assignment,
     CoBuildingUnit,
@@ -237,7 +237,7 @@ class PartyMembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
         values = {field: getattr(obj, field) for field in self.fields}
         if not change:
             values.pop("left_on")
-            obj.pk = services.party_membership_create(**values).pk
+            adopt(obj, services.party_membership_create(**values))
             return
         services.party_membership_update(
             membership=obj, **{f: values[f] for f in form.changed_data if f in values}
@@ -296,7 +296,7 @@ class CoBuildingUnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         values = {field: getattr(obj, field) for field in self.fields}
         if not change:
-            obj.pk = services.unit_create(**values).pk
+            adopt(obj, services.unit_create(**values))
             return
         services.unit_update(unit=obj, **{f: values[f] for f in form.changed_data if f in values})
 
@@ -356,13 +356,16 @@ class AssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            obj.pk = services.assignment_create(
-                user=obj.user,
-                node=obj.node,
-                role=obj.role,
-                is_primary=obj.is_primary,
-                started_on=obj.started_on,
-            ).pk
+            adopt(
+                obj,
+                services.assignment_create(
+                    user=obj.user,
+                    node=obj.node,
+                    role=obj.role,
+                    is_primary=obj.is_primary,
+                    started_on=obj.started_on,
+                ),
+            )
             return
         if "ended_on" in form.changed_data and obj.ended_on:
             services.assignment_end(assignment=Assignment.objects.get(pk=obj.pk), ended_on=obj.ended_on)

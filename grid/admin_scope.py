@@ -3,11 +3,13 @@
 import functools
 
 from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import ForeignKey, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from grid.choices import NodeLevel
+from grid.errors import ConflictError
 from grid.models import GridNode
 from grid.scope import default_permission, object_in_scope, scope_paths, scope_queryset
 from grid.validators import parse_id
@@ -34,6 +36,32 @@ class ScopedAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._allowed(request, obj, "delete")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A service's refusal while saving (a duplicate, a state conflict, a rule the form could
+        not know) is shown on the form, with what was typed, never a 500: the failed save is
+        rolled back, then the form is shown again carrying the refusal as its errors."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ValidationError, ConflictError) as error:
+            if request.method != "POST" or hasattr(request, "_service_refusal"):
+                raise
+            request._service_refusal = error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is None:
+            return form
+
+        class Refused(form):
+            def _post_clean(self):
+                super()._post_clean()
+                for field, texts in _refusal_messages(refusal):
+                    self.add_error(field if field in self.fields else None, texts)
+
+        return Refused
 
     def get_action(self, action):
         """Every action acts only on the selected objects lying where the user holds the action's
@@ -132,13 +160,32 @@ class ArchivedListFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _refusal_messages(error) -> list[tuple[str | None, list[str]]]:
+    if isinstance(error, ConflictError):
+        return [(None, [str(error.message)])]
+    if hasattr(error, "error_dict"):
+        return [
+            (field if field != NON_FIELD_ERRORS else None, messages)
+            for field, messages in error.message_dict.items()
+        ]
+    return [(None, error.messages)]
+
+
+def adopt(obj, created):
+    """Make the admin's unsaved object the one a service created, so that what the admin does
+    next (a permission check on the object, the "added" message, the history) sees all of it,
+    including what the service derived (a claim's community, a ticket's deadlines)."""
+    for field in created._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(created, field.attname))
+    obj._state.adding = False
+    obj._state.db = created._state.db
+    return obj
+
+
 def run_for_each(modeladmin, request, queryset, call) -> int:
     """Run a service on each selected object of an admin action; a refusal (bad input or a state
     conflict) becomes a message naming the object, never a 500. Returns how many succeeded."""
     from django.contrib import messages
-    from django.core.exceptions import ValidationError
-
-    from grid.errors import ConflictError
 
     done = 0
     for obj in queryset:

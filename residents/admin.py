@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from grid.admin_history import HIDDEN, HistoryAdmin
-from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter
+from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, adopt
 from grid.i18n import recorded_text
 from grid.scope import object_in_scope, path_checker
 from residents import identity, selectors, services
@@ -90,7 +90,7 @@ class HouseholdAdmin(ScopedAdminMixin, HistoryAdmin):
             if f in form.cleaned_data
         }
         if not change:
-            obj.pk = services.household_create(**values).pk
+            adopt(obj, services.household_create(**values))
         else:
             services.household_update(
                 household=obj, **{f: values[f] for f in form.changed_data if f in values}
@@ -499,13 +499,16 @@ class ResidentAdmin(ScopedAdminMixin, HistoryAdmin):
         number = data.get("id_number", "").strip()
         phone = data.get("phone_input", "")
         if not change:
-            obj.pk = services.resident_create(
-                id_number=number,
-                birth_date=data.get("birth_date"),
-                gender=data.get("gender") or "",
-                phone=phone,
-                **values,
-            ).pk
+            adopt(
+                obj,
+                services.resident_create(
+                    id_number=number,
+                    birth_date=data.get("birth_date"),
+                    gender=data.get("gender") or "",
+                    phone=phone,
+                    **values,
+                ),
+            )
             obj._state.adding = False
             return
         changes = {f: values[f] for f in form.changed_data if f in values}

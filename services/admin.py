@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, run_for_each
+from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, adopt, run_for_each
 from services import services
 from services.assessment import assessment_compute, assessment_publish
 from services.models import (
@@ -133,7 +133,7 @@ class ServiceEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {k: v for k, v in form.cleaned_data.items() if k != "beneficiaries"}
         if not change:
-            obj.pk = services.event_create(created_by=request.user, **data).pk
+            adopt(obj, services.event_create(created_by=request.user, **data))
             return
         super().save_model(request, obj, form, change)
 
