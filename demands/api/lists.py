@@ -21,13 +21,13 @@ from demands.models import (
     TopicOption,
     TopicParticipant,
 )
-from grid.api.fields import ScopedRelatedField
+from grid.api.fields import ScopedModelSerializer, ScopedRelatedField, VisibleRelatedField
 from grid.api.views import ScopedReadCreateViewSet
 from grid.filtersets import SubtreeFilter
 from grid.models import CoBuildingUnit, GridNode, PartyMembership
 
 
-class DemandSerializer(serializers.ModelSerializer):
+class DemandSerializer(ScopedModelSerializer):
     node = ScopedRelatedField(related_model=GridNode)
     node_name = serializers.CharField(source="node.name", read_only=True)
     active_claims = serializers.IntegerField(read_only=True, default=0)
@@ -62,7 +62,7 @@ class DemandSerializer(serializers.ModelSerializer):
         return lists.demand_create(created_by=self.context["request"].user, **validated_data)
 
 
-class ResourceSerializer(serializers.ModelSerializer):
+class ResourceSerializer(ScopedModelSerializer):
     community = ScopedRelatedField(related_model=GridNode)
     provider = serializers.SerializerMethodField()
 
@@ -94,7 +94,7 @@ class ResourceSerializer(serializers.ModelSerializer):
         return lists.resource_offer(**validated_data)
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(ScopedModelSerializer):
     class Meta:
         model = ResourceBooking
         fields = [
@@ -111,14 +111,14 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = ["resource", "status", "booked_by", "booked_at"]
 
 
-class MilestoneSerializer(serializers.ModelSerializer):
+class MilestoneSerializer(ScopedModelSerializer):
     class Meta:
         model = Milestone
         fields = ["id", "title", "due_on", "weight", "progress", "done_on"]
         read_only_fields = ["done_on"]
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(ScopedModelSerializer):
     node = ScopedRelatedField(related_model=GridNode)
     milestones = MilestoneSerializer(many=True, read_only=True)
 
@@ -148,7 +148,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         return lists.project_create(demands=demands, **validated_data)
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class ClaimSerializer(ScopedModelSerializer):
     demand = ScopedRelatedField(related_model=Demand, required=False, allow_null=True)
     project = ScopedRelatedField(related_model=Project, required=False, allow_null=True)
     unit = serializers.PrimaryKeyRelatedField(
@@ -207,7 +207,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         return lists.claim_create(actor=self.context["request"].user, **validated_data)
 
 
-class RegistrationSerializer(serializers.ModelSerializer):
+class RegistrationSerializer(ScopedModelSerializer):
     community = ScopedRelatedField(related_model=GridNode)
     unit = serializers.PrimaryKeyRelatedField(
         queryset=CoBuildingUnit.objects.all(), required=False, allow_null=True
@@ -235,13 +235,13 @@ class RegistrationSerializer(serializers.ModelSerializer):
         return lists.registration_request(**validated_data)
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(ScopedModelSerializer):
     class Meta:
         model = TopicParticipant
         fields = ["id", "kind", "name", "resident", "member", "unit"]
 
 
-class OptionSerializer(serializers.ModelSerializer):
+class OptionSerializer(ScopedModelSerializer):
     votes = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
@@ -249,7 +249,7 @@ class OptionSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "description", "votes"]
 
 
-class TopicSerializer(serializers.ModelSerializer):
+class TopicSerializer(ScopedModelSerializer):
     node = ScopedRelatedField(related_model=GridNode)
     participants = ParticipantSerializer(many=True, read_only=True)
     options = OptionSerializer(many=True, read_only=True)
@@ -294,12 +294,8 @@ class FulfilSerializer(serializers.Serializer):
 class BookSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1)
     purpose = serializers.CharField(max_length=200)
-    project = serializers.PrimaryKeyRelatedField(
-        queryset=Project.objects.all(), required=False, allow_null=True
-    )
-    demand = serializers.PrimaryKeyRelatedField(
-        queryset=Demand.objects.all(), required=False, allow_null=True
-    )
+    project = VisibleRelatedField(queryset=Project.objects.all(), required=False, allow_null=True)
+    demand = VisibleRelatedField(queryset=Demand.objects.all(), required=False, allow_null=True)
 
 
 class DecideSerializer(serializers.Serializer):

@@ -3,19 +3,19 @@ from rest_framework import serializers
 from demands import workflow
 from demands.choices import RatingSource
 from demands.models import Ticket, TicketCategory, TicketEvent, TicketPhoto
-from grid.api.fields import ScopedRelatedField
+from grid.api.fields import ScopedModelSerializer, ScopedRelatedField
 from grid.models import GridNode, User
 from residents.identity import mask_phone
 from residents.models import Resident
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(ScopedModelSerializer):
     class Meta:
         model = TicketCategory
         fields = ["id", "code", "name", "group", "description", "response_hours", "resolution_hours"]
 
 
-class PhotoSerializer(serializers.ModelSerializer):
+class PhotoSerializer(ScopedModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -27,7 +27,7 @@ class PhotoSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(obj.image.url) if request else obj.image.url
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ScopedModelSerializer):
     actor_name = serializers.SerializerMethodField()
     assignee_name = serializers.CharField(source="assignee.__str__", read_only=True, default="")
 
@@ -50,7 +50,7 @@ class EventSerializer(serializers.ModelSerializer):
         return obj.actor_name
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(ScopedModelSerializer):
     category = serializers.SlugRelatedField(
         slug_field="code", queryset=TicketCategory.objects.filter(is_active=True)
     )

@@ -1,14 +1,14 @@
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from grid.api.fields import ScopedRelatedField
+from grid.api.fields import ScopedModelSerializer, ScopedRelatedField
 from residents import identity, services
 from residents.choices import SENSITIVE_TAGS, CareTagKind, Colour, ResidentStatus
 from residents.models import CareTag, Household, Resident
 from residents.selectors import age_band_of
 
 
-class HouseholdSerializer(serializers.ModelSerializer):
+class HouseholdSerializer(ScopedModelSerializer):
     node = ScopedRelatedField(related_model=Household._meta.get_field("node").related_model)
     address = serializers.CharField(read_only=True)
     head_name = serializers.CharField(source="head.name", read_only=True, default="")
@@ -37,7 +37,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
         return services.household_update(household=instance, **validated_data)
 
 
-class CareTagSerializer(serializers.ModelSerializer):
+class CareTagSerializer(ScopedModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
 
     class Meta:
@@ -45,7 +45,7 @@ class CareTagSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "kind_display", "grade", "since", "until", "note"]
 
 
-class ResidentSerializer(serializers.ModelSerializer):
+class ResidentSerializer(ScopedModelSerializer):
     """Masked identifiers always; sensitive fields only for roles with the right, and logged.
 
     The view passes `sensitive_ok(path)` and a `sensitive_seen` list in the context.

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from demands.selectors import active_categories
-from grid.api.fields import ScopedRelatedField
+from grid.api.fields import ScopedModelSerializer, ScopedRelatedField
 from grid.api.views import ScopedReadCreateViewSet
 from grid.filters import BoundedIsoDateTimeFilter
 from grid.filtersets import SubtreeFilter
@@ -64,13 +64,13 @@ class RoundResultSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class ParticipationSerializer(serializers.ModelSerializer):
+class ParticipationSerializer(ScopedModelSerializer):
     class Meta:
         model = Participation
         fields = ["id", "role", "user", "member", "name", "hours", "checked_in_at"]
 
 
-class ServiceEventSerializer(serializers.ModelSerializer):
+class ServiceEventSerializer(ScopedModelSerializer):
     node = ScopedRelatedField(related_model=GridNode)
     kind = serializers.SlugRelatedField(slug_field="code", queryset=EventKind.objects.all())
     participant_count = serializers.IntegerField(read_only=True, default=0)
@@ -163,7 +163,7 @@ class EventViewSet(ScopedReadCreateViewSet):
         return Response(ParticipationSerializer(self.get_object().participations.all(), many=True).data)
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(ScopedModelSerializer):
     household = ScopedRelatedField(related_model=Household)
     address = serializers.CharField(source="household.address", read_only=True)
     colour = serializers.ChoiceField(choices=Colour.choices, required=False, write_only=True)
@@ -256,7 +256,7 @@ class VisitViewSet(ScopedReadCreateViewSet):
         )
 
 
-class ProgrammeSerializer(serializers.ModelSerializer):
+class ProgrammeSerializer(ScopedModelSerializer):
     node = ScopedRelatedField(related_model=GridNode)
 
     class Meta:
@@ -327,7 +327,7 @@ class ProgrammeViewSet(ScopedReadCreateViewSet):
         )
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class EntrySerializer(ScopedModelSerializer):
     memo = serializers.CharField(source="transaction.memo")
     at = serializers.DateTimeField(source="transaction.created_at")
 
@@ -336,7 +336,7 @@ class EntrySerializer(serializers.ModelSerializer):
         fields = ["id", "amount", "memo", "at"]
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(ScopedModelSerializer):
     balance = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
@@ -377,7 +377,7 @@ class PointsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(self.get_serializer(self.get_queryset().get(pk=account.pk)).data)
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(ScopedModelSerializer):
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     community_name = serializers.CharField(source="grid.parent.name", read_only=True)
     month = serializers.DateField(source="round.month", read_only=True)

@@ -342,3 +342,21 @@ def test_the_demo_community_has_the_seed_figures(demo):
     assert collected.count() == 114
     assert collected.filter(status=DemandStatus.FULFILLED).count() >= 90
     assert PartyOrganization.objects.filter(node__path__startswith=beihai.path).count() == 16
+
+
+def test_a_record_can_point_only_at_records_the_caller_may_see(board, api_client):
+    """A demand's beneficiary from another community, a booking for another community's
+    project: the id is refused as if it did not exist."""
+    from tests.residents.conftest import Register
+
+    register = Register(board.demo)
+    api_client.force_authenticate(board.secretary)
+    values = {"node": board.building.pk, "title": "助浴", "kind": "care", "source": "visit"}
+    far = api_client.post(
+        "/api/v1/demands/", {**values, "beneficiary_resident": register.far.pk}, format="json"
+    )
+    assert far.status_code == 400 and "beneficiary_resident" in far.json(), far.json()
+    near = api_client.post(
+        "/api/v1/demands/", {**values, "beneficiary_resident": register.elder.pk}, format="json"
+    )
+    assert near.status_code == 201, near.json()
