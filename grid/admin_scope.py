@@ -71,9 +71,9 @@ class ScopedAdminMixin:
         if found is None:
             return None
         func, name, description = found
-        codes = [
-            _permission(self.model, p) for p in getattr(func, "allowed_permissions", None) or ("change",)
-        ]
+        needed = getattr(func, "allowed_permissions", None) or ("change",)
+        named = getattr(self, "action_permission_codes", {})  # an action's own right, by its name
+        codes = [named.get(p) or _permission(self.model, p) for p in needed]
 
         @functools.wraps(func)
         def scoped(modeladmin, request, queryset):

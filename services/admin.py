@@ -137,7 +137,13 @@ class ServiceEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
             return
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=_("Award points for the selected events"), permissions=["change"])
+    # Points are posted by the community office, not by whoever may edit the event.
+    action_permission_codes = {"award": services.AWARD_PERMISSION}
+
+    def has_award_permission(self, request):
+        return request.user.has_perm(services.AWARD_PERMISSION)
+
+    @admin.action(description=_("Award points for the selected events"), permissions=["award"])
     def award(self, request, queryset):
         run_for_each(self, request, queryset, lambda e: services.award_points(event=e, actor=request.user))
 

@@ -13,6 +13,7 @@ from demands import lists as demand_lists
 from demands import services as ticket_services
 from demands.choices import DemandSource, TicketSource
 from grid import rollup
+from grid.choices import NodeLevel
 from grid.errors import ConflictError
 from grid.models import GridNode, User
 from residents import services as resident_services
@@ -64,6 +65,9 @@ def event_create(
         errors["ends_at"] = _("The event must end after it starts.")
     if node.archived_at is not None:
         errors["node"] = _("This place is archived.")
+    elif node.level == NodeLevel.STREET:
+        # Points, sign-in candidates and the grid competition are kept per community.
+        errors["node"] = _("A service event takes place in a community or below; choose the community.")
     if errors:
         raise ValidationError(errors)
     event = ServiceEvent(
@@ -137,6 +141,8 @@ def sign_in(
 ) -> Participation:
     """Record someone at an event: ticked by the organizer, or by themselves through the event's
     QR code. Signing in twice is harmless: the first record stands."""
+    # The event's row orders sign-ins against the award of its points: none after it.
+    event = ServiceEvent.objects.select_for_update().get(pk=event.pk)
     if event.cancelled_at is not None:
         raise ConflictError(_("This event was cancelled."), code="cancelled")
     if user is None and member is None and not name.strip():
@@ -148,10 +154,22 @@ def sign_in(
     )
     if existing is not None:
         return existing
-    hours = Decimal(str(event.hours)) if hours is None else Decimal(hours)
-    if hours < 0 or hours > 24:
-        raise ValidationError({"hours": _("Hours are 0 to 24.")})
-    label = name.strip() or (str(user) if user else member.name)
+    if event.points_awarded_at is not None:
+        raise ConflictError(
+            _("Points for this event were already awarded; nobody can sign in any more."),
+            code="already_awarded",
+        )
+    # A day's service at most; an event spanning days counts up to 24 hours unless told otherwise.
+    longest = min(Decimal(str(event.hours)), Decimal(24))
+    hours = longest if hours is None else Decimal(hours)
+    if hours < 0 or hours > longest:
+        raise ValidationError(
+            {
+                "hours": _("Hours are 0 to %(hours)s, the length of the event.")
+                % {"hours": longest.normalize()}
+            }
+        )
+    label = (name.strip() or (str(user) if user else member.name))[:50]
     rollup.touch(*SERVICE_METRICS, day=timezone.localtime(event.starts_at).date())
     try:
         with transaction.atomic():
@@ -170,6 +188,10 @@ def sign_in(
             if user
             else Participation.objects.get(event=event, member=member)
         )
+
+
+# Who may award an event's points (hours × rate) and redeem rewards: the community office.
+AWARD_PERMISSION = "services.add_pointstransaction"
 
 
 @transaction.atomic

@@ -182,14 +182,20 @@ def self_checkin(request, code):
     if event is None:
         raise Http404
     mine = Participation.objects.filter(event=event, user=request.user).first()
+    refusal = ""
     if request.method == "POST" and mine is None:
         role = (
             ParticipantRole.IN_SERVICE_MEMBER
             if request.user.party_memberships.exists()
             else ParticipantRole.VOLUNTEER
         )
-        mine = services.sign_in(event=event, role=role, user=request.user)
-    return render(request, "mobile/checkin.html", {"event": event, "mine": mine})
+        try:
+            mine = services.sign_in(event=event, role=role, user=request.user)
+        except ConflictError as error:
+            refusal = error.message
+        except ValidationError as error:
+            refusal = "；".join(error.messages)
+    return render(request, "mobile/checkin.html", {"event": event, "mine": mine, "refusal": refusal})
 
 
 @login_required

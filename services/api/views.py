@@ -2,6 +2,8 @@
 
 import django_filters
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -13,7 +15,7 @@ from grid.api.views import ScopedReadCreateViewSet
 from grid.filters import BoundedIsoDateTimeFilter
 from grid.filtersets import SubtreeFilter
 from grid.models import GridNode
-from grid.scope import object_in_scope
+from grid.scope import object_in_scope, scope_queryset
 from residents import services as resident_services
 from residents.choices import AccessAction, Colour
 from residents.models import Household
@@ -122,6 +124,43 @@ class EventFilterSet(django_filters.FilterSet):
         fields = ["node", "kind", "starts_after", "starts_before"]
 
 
+def _participant(caller, event, data):
+    """The account or party member named by id in a sign-in: one the caller can see, an account
+    of the event's community, or a member registered (双报到) with it; any other id is refused as
+    unknown, so that nobody learns a stranger's name from the answer."""
+    from demands.choices import RegistrationStatus
+    from demands.lists import community_of
+    from demands.models import CommunityRegistration
+    from grid.models import PartyMembership, User
+
+    user = member = None
+    community = community_of(event.node)
+    if data.get("user"):
+        visible = scope_queryset(User.objects.all(), caller).values("pk")
+        user = (
+            User.objects.filter(pk=data["user"], is_active=True)
+            .filter(Q(pk__in=visible) | Q(home_node__path__startswith=community.path))
+            .first()
+        )
+        if user is None:
+            raise serializers.ValidationError({"user": [_("No such account here.")]})
+    if data.get("member"):
+        registered = CommunityRegistration.objects.filter(
+            community=community, status=RegistrationStatus.ACCEPTED
+        ).values("member_id")
+        member = (
+            PartyMembership.objects.filter(pk=data["member"])
+            .filter(
+                Q(pk__in=scope_queryset(PartyMembership.objects.all(), caller).values("pk"))
+                | Q(pk__in=registered)
+            )
+            .first()
+        )
+        if member is None:
+            raise serializers.ValidationError({"member": [_("No such party member here.")]})
+    return user, member
+
+
 class EventViewSet(ScopedReadCreateViewSet):
     """Service events; `sign-in` records a participant, `award-points` credits their hours once."""
 
@@ -137,10 +176,7 @@ class EventViewSet(ScopedReadCreateViewSet):
         payload = SignInSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        from grid.models import PartyMembership, User
-
-        user = User.objects.filter(pk=data.get("user")).first() if data.get("user") else None
-        member = PartyMembership.objects.filter(pk=data.get("member")).first() if data.get("member") else None
+        user, member = _participant(request.user, event, data)
         participation = services.sign_in(
             event=event,
             role=data["role"],
@@ -155,7 +191,11 @@ class EventViewSet(ScopedReadCreateViewSet):
     @extend_schema(request=None, responses=AwardResultSerializer)
     @action(detail=True, methods=["post"], url_path="award-points")
     def award_points(self, request, pk=None):
-        return Response({"awarded": services.award_points(event=self.get_object(), actor=request.user)})
+        event = self.get_object()
+        # Points are money-like: the community office posts them, not whoever runs the event.
+        if not object_in_scope(request.user, event, services.AWARD_PERMISSION):
+            raise PermissionDenied(_("Only the community office awards points."))
+        return Response({"awarded": services.award_points(event=event, actor=request.user)})
 
     @extend_schema(responses=ParticipationSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -352,7 +392,8 @@ class PointsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """The time bank: accounts with balances derived from the ledger; `entries`, `redeem`."""
 
     serializer_class = AccountSerializer
-    action_permissions = {"redeem": "change", "entries": "view"}
+    # Redeeming posts a transaction from the account: the community office, who may add them.
+    action_permissions = {"redeem": "add", "entries": "view"}
 
     def get_queryset(self):
         return selectors.account_list(user=self.request.user).order_by("kind", "name")

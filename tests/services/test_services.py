@@ -305,3 +305,66 @@ def test_a_programme_selected_by_a_sensitive_group_lists_people_only_for_those_w
         assert ([r["name"] for r in api.json()["results"]] == ["王秀兰"]) is sees, username
         logged = AccessLog.objects.filter(user=user, resident=area.elder, action=AccessAction.VIEW_SENSITIVE)
         assert logged.exists() is sees, username
+
+
+def test_sign_ins_close_when_points_are_awarded_and_a_long_event_counts_a_day(area):
+    volunteer, late = area.demo.user("bhxc_volunteer"), area.demo.user("bhxc_g1_a")
+    event = _event(area, hours=30)  # 08:00 to 14:00 the next day
+    first = services.sign_in(event=event, role="volunteer", user=volunteer)
+    assert first.hours == 24
+    with pytest.raises(ValidationError):
+        services.sign_in(event=event, role="volunteer", user=late, hours=Decimal("25"))
+    services.award_points(event=event, actor=None)
+    with pytest.raises(ConflictError) as error:
+        services.sign_in(event=event, role="volunteer", user=late)
+    assert error.value.code == "already_awarded"
+    with pytest.raises(ValidationError) as refused:
+        _event(area, node=area.demo.street)
+    assert "node" in refused.value.message_dict
+
+
+def test_the_event_api_signs_in_only_people_of_here_and_only_the_office_awards(area, api_client):
+    from grid import services as grid_services
+    from grid.choices import PartyLevel, PartyMemberKind
+    from grid.models import PartyMembership, PartyOrganization
+
+    event = _event(area, hours=2, node=area.demo.grid_a)  # the grid worker's own event
+    worker = area.demo.user("bhxc_g1_a")
+    stranger = area.demo.user("c002_secretary")  # another community's account
+    organization = PartyOrganization.objects.filter(
+        node__path__startswith=area.demo.other_community.path
+    ).first()
+    organization = organization or PartyOrganization.objects.create(
+        node=area.demo.other_community, name="别处党委", level=PartyLevel.COMMUNITY_COMMITTEE
+    )
+    elsewhere = PartyMembership.objects.filter(
+        pk=grid_services.party_membership_create(
+            organization=organization, name="别处党员", kind=PartyMemberKind.IN_SERVICE
+        ).pk
+    )
+    api_client.force_authenticate(worker)
+    url = f"/api/v1/service-events/{event.pk}/"
+    far = api_client.post(url + "sign-in/", {"role": "volunteer", "user": stranger.pk}, format="json")
+    assert far.status_code == 400 and stranger.name not in far.content.decode()
+    member = elsewhere.first()  # a party member of another community, not registered here
+    answer = api_client.post(url + "sign-in/", {"role": "volunteer", "member": member.pk}, format="json")
+    assert answer.status_code == 400 and member.name not in answer.content.decode()
+    volunteer = area.demo.user("bhxc_volunteer")
+    near = api_client.post(url + "sign-in/", {"role": "volunteer", "user": volunteer.pk}, format="json")
+    assert near.status_code == 201
+    assert api_client.post(url + "award-points/").status_code == 403
+    api_client.force_authenticate(area.demo.user("bhxc_secretary"))
+    assert api_client.post(url + "award-points/").json() == {"awarded": 1}
+    account = services.account_for(community=area.demo.beihai, user=volunteer)
+    reward = Reward.objects.create(community=area.demo.beihai, name="毛巾", kind="goods", cost=10, stock=3)
+    redeemed = api_client.post(f"/api/v1/points/{account.pk}/redeem/", {"reward": reward.pk}, format="json")
+    assert redeemed.status_code in (200, 201), redeemed.content
+
+
+def test_the_qr_sign_in_says_why_it_is_closed(area, client):
+    event = _event(area, hours=2)
+    services.award_points(event=event, actor=None)
+    client.force_login(area.demo.user("bhxc_volunteer"))
+    page = client.post(f"/e/{event.checkin_code}/")
+    assert page.status_code == 200
+    assert "积分已发放" in page.content.decode() and not event.participations.exists()
