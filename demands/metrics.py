@@ -39,12 +39,22 @@ def register_metrics() -> None:
 
         return url
 
-    def demand_records(**extra):
-        return lambda node, start, end: (
-            reverse("admin:demands_demand_changelist")
-            + f"?subtree={node.pk}"
-            + "".join(f"&{k}={v}" for k, v in extra.items())
-        )
+    def demand_records(date="created_at", **extra):
+        """The demands behind a figure: of the subtree, dated in the period as the metric dates them."""
+
+        def url(node, start, end):
+            low, high = period_bounds(start, end)
+            query = urlencode(
+                {
+                    "subtree": node.pk,
+                    f"{date}__gte": low.isoformat(),
+                    f"{date}__lt": high.isoformat(),
+                    **extra,
+                }
+            )
+            return reverse("admin:demands_demand_changelist") + "?" + query
+
+        return url
 
     register(
         Metric(
@@ -151,7 +161,7 @@ def register_metrics() -> None:
             "node__path",
             "fulfilled_at",
             lambda: Count("id"),
-            records=demand_records(status__exact="fulfilled"),
+            records=demand_records("fulfilled_at", status__exact="fulfilled"),
         ),
         Metric(
             "wishes_collected",
@@ -169,6 +179,6 @@ def register_metrics() -> None:
             "node__path",
             "fulfilled_at",
             lambda: Count("id"),
-            records=demand_records(is_micro_wish__exact=1, status__exact="fulfilled"),
+            records=demand_records("fulfilled_at", is_micro_wish__exact=1, status__exact="fulfilled"),
         ),
     )

@@ -15,7 +15,17 @@ def register_metrics() -> None:
     from services.models import Participation, ServiceEvent, Visit
 
     def events(node, start, end):
-        return reverse("admin:services_serviceevent_changelist") + f"?subtree={node.pk}"
+        """The events behind a figure: held (not cancelled) in the subtree, starting in the period."""
+        low, high = period_bounds(start, end)
+        query = urlencode(
+            {
+                "subtree": node.pk,
+                "starts_at__gte": low.isoformat(),
+                "starts_at__lt": high.isoformat(),
+                "cancelled_at__isnull": "True",
+            }
+        )
+        return reverse("admin:services_serviceevent_changelist") + "?" + query
 
     def visits(node, start, end):
         low, high = period_bounds(start, end)

@@ -289,3 +289,47 @@ def test_the_leaderboard_takes_no_unicode_digit_for_an_id(rolled, client):
     client.force_login(rolled.demo.user("wys_staff"))
     for params in ({"round": "²"}, {"community": "²"}, {"round": "1" * 30}):
         assert client.get("/services/leaderboard/", params).status_code == 200
+
+
+def test_demand_and_event_figures_link_to_exactly_the_records_of_their_period(loop, client):
+    """One fulfilled demand in January and one in March; events in January and March, and one
+    cancelled in March: March's figures and the lists behind them agree."""
+    import datetime
+
+    from demands import lists
+    from demands.models import Demand
+    from services import services as service_services
+    from services.demo import ensure_kinds
+    from services.models import ServiceEvent
+
+    tz = timezone.get_current_timezone()
+    year = timezone.localdate().year - 1
+    january, march = (datetime.datetime(year, month, 10, 9, tzinfo=tz) for month in (1, 3))
+    building = loop.building_a
+    for moment in (january, march):
+        demand = lists.demand_create(
+            created_by=loop.secretary, node=building, title="加装扶手", kind="facilities", source="visit"
+        )
+        Demand.objects.filter(pk=demand.pk).update(created_at=moment, status="fulfilled", fulfilled_at=moment)
+    kinds = ensure_kinds()
+    for moment, cancelled in ((january, False), (march, False), (march, True)):
+        event = service_services.event_create(
+            node=loop.demo.beihai,
+            kind=kinds["volunteer"],
+            title="清扫楼道",
+            organizer_kind="community",
+            starts_at=moment,
+            ends_at=moment + datetime.timedelta(hours=2),
+        )
+        if cancelled:
+            ServiceEvent.objects.filter(pk=event.pk).update(cancelled_at=moment)
+    rollup.rebuild()
+    client.force_login(loop.secretary)
+    page = client.get(
+        f"/dashboard/{loop.demo.beihai.pk}/", {"period": "month", "start": march.date().isoformat()}
+    )
+    headline = {row["code"]: row for row in page.context["data"]["headline"]}
+    assert headline["events"]["value"] == 1 and headline["fulfilment"]["value"] == 100
+    for code, expected in (("events", 1), ("fulfilment", 1)):
+        listed = client.get(headline[code]["records"])
+        assert listed.status_code == 200 and listed.context["cl"].result_count == expected, code
