@@ -4,9 +4,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from demands import deliberation, lists
+from demands.metrics import DEMAND_METRICS
 from demands.models import (
     Ballot,
     Claim,
@@ -21,6 +23,7 @@ from demands.models import (
     TopicOption,
     TopicParticipant,
 )
+from grid import rollup
 from grid.admin_history import HistoryAdmin
 from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, adopt, run_for_each
 from grid.errors import ConflictError
@@ -150,6 +153,10 @@ class DemandAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
             setattr(obj, field, form.cleaned_data[field])
         obj.full_clean()
         obj.save(update_fields=[*form.changed_data] or None)
+        if {"node", "is_micro_wish"} & set(form.changed_data):
+            # Where and what a demand is changes the figures of the days it was collected and met.
+            for moment in {obj.created_at, obj.fulfilled_at} - {None}:
+                rollup.touch(*DEMAND_METRICS, day=timezone.localtime(moment).date())
 
     @admin.action(description=_("Cancel the selected demands"), permissions=["change"])
     def cancel(self, request, queryset):

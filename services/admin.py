@@ -5,9 +5,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from grid import rollup
 from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, adopt, run_for_each
 from services import services
 from services.assessment import assessment_compute, assessment_publish
+from services.metrics import SERVICE_METRICS
 from services.models import (
     Assessment,
     AssessmentRound,
@@ -135,7 +137,11 @@ class ServiceEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if not change:
             adopt(obj, services.event_create(created_by=request.user, **data))
             return
+        before = ServiceEvent.objects.filter(pk=obj.pk).values_list("starts_at", flat=True).first()
         super().save_model(request, obj, form, change)
+        # The figures of the day it was on and the day it is on now (its place may have moved too).
+        for moment in {before, obj.starts_at} - {None}:
+            rollup.touch(*SERVICE_METRICS, day=timezone.localtime(moment).date())
 
     # Points are posted by the community office, not by whoever may edit the event.
     action_permission_codes = {"award": services.AWARD_PERMISSION}
