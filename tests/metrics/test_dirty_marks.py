@@ -78,7 +78,7 @@ def _posted(page) -> dict:
     """The admin change form as the browser would send it back unchanged."""
     data = {}
     form = page.context["adminform"].form
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form[name].value()
         if value is None or value is False:
             continue

@@ -34,13 +34,18 @@ def timed(loop):
         resolve = datetime.timedelta(minutes=30 * (index % 9) + 7 * index)
         created = now - respond - resolve - datetime.timedelta(days=index % 50, minutes=index)
         closed = index % 4 != 0
+        resolved = created + respond + resolve
+        rated = closed and index % 3
+        # Rated tickets close at the rating, a few hours after resolution; the others a week later.
+        wait = datetime.timedelta(hours=index % 5) if rated else datetime.timedelta(days=7)
         Ticket.objects.filter(pk=ticket.pk).update(
             created_at=created,
             accepted_at=created + respond,
             status="closed" if closed else "accepted",
-            closed_at=created + respond + resolve if closed else None,
-            rating=(index % 5) + 1 if closed and index % 3 else None,
-            rated_at=created + respond + resolve if closed and index % 3 else None,
+            resolved_at=resolved if closed else None,
+            closed_at=min(resolved + wait, now) if closed else None,
+            rating=(index % 5) + 1 if rated else None,
+            rated_at=min(resolved + wait, now) if rated else None,
         )
     return loop
 
@@ -49,11 +54,12 @@ def _width(bucket: int) -> int:
     return next((width for limit, width in histogram.BUCKETS if bucket < limit), 0)
 
 
-def _durations(node, kind, start, field, **filters) -> list[int]:
+def _durations(node, kind, start, field, to=None, **filters) -> list[int]:
+    """Minutes from report to `to` (by default `field`) of the tickets dated by `field` in the period."""
     low, high = rollup._bounds(start, rollup.period_end(kind, start))
     rows = Ticket.objects.filter(
         node__path__startswith=node.path, **{f"{field}__gte": low, f"{field}__lt": high}, **filters
-    ).values_list("created_at", field)
+    ).values_list("created_at", to or field)
     return [max(int((end - begin).total_seconds() // 60), 0) for begin, end in rows]
 
 
@@ -101,7 +107,11 @@ def test_the_database_puts_every_duration_in_the_bucket_the_rule_gives(loop):
 
 @pytest.mark.parametrize(
     ("metric", "field", "filters"),
-    [("response_minutes", "accepted_at", {}), ("resolution_minutes", "closed_at", {"status": "closed"})],
+    [
+        ("response_minutes", "accepted_at", {}),
+        # Counted when closed, measured to the resolution (not to the wait for a rating).
+        ("resolution_minutes", "closed_at", {"status": "closed", "to": "resolved_at"}),
+    ],
 )
 def test_percentiles_and_means_match_the_raw_durations_for_several_nodes_and_periods(
     timed, metric, field, filters
@@ -237,3 +247,18 @@ def test_red_and_yellow_households_visited_are_counted_once_each(register):
     assert _stored(grid, "households_visited", "month", month)[0] == 2
     key = Household.objects.filter(node__path__startswith=grid.path, colour__in=["red", "yellow"]).count()
     assert key >= 1 and _stored(grid, "key_households", "month", month)[0] == key
+
+
+def test_the_upgrade_marks_every_day_with_closed_tickets_for_the_new_resolution_time(timed):
+    import importlib
+
+    from django.apps import apps
+
+    from grid.models import DirtyCell
+
+    DirtyCell.objects.all().delete()
+    upgrade = importlib.import_module("demands.migrations.0006_resolution_time_to_resolved")
+    upgrade.mark_days(apps, None)
+    closed_days = {timezone.localtime(t.closed_at).date() for t in Ticket.objects.filter(status="closed")}
+    marks = DirtyCell.objects.filter(metric="resolution_minutes")
+    assert set(marks.values_list("day", flat=True)) == closed_days and marks.count() == len(closed_days)
