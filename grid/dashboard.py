@@ -5,7 +5,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -284,12 +284,18 @@ def build(
     by_period: dict[datetime.date, dict] = {}
     for period, metric, dimension, value, denominator in own:
         by_period.setdefault(period, {})[_key(metric, dimension)] = (value, denominator)
-    # 2: the children, as plain rows (a street has hundreds: no model instances).
+    # 2: the children, as plain rows (a street has hundreds: no model instances). A child
+    # archived during the period or since still carries figures of it, which the node's own
+    # include: it stays in the ranking, marked, so that the ranking adds up to the headline.
+    since, _until = rollup.period_bounds(start, rollup.period_end(kind, start))
     ranking = list(
-        GridNode.objects.filter(parent=node, archived_at__isnull=True)
+        GridNode.objects.filter(Q(archived_at__isnull=True) | Q(archived_at__gte=since), parent=node)
         .order_by("path")
-        .values("id", "name", "code", "level", "geometry")
+        .values("id", "name", "code", "level", "geometry", "archived_at")
     )
+    for row in ranking:
+        if row.pop("archived_at") is not None:
+            row["name"] = _("%(name)s (archived)") % {"name": row["name"]}
     rank_figure = FIGURE_BY_CODE.get(rank_by) or FIGURE_BY_CODE["received"]
     # 3: the ranking figure of every child (one query, two if it needs a population snapshot),
     # or every figure of every child for the export.

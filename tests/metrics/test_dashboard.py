@@ -333,3 +333,16 @@ def test_demand_and_event_figures_link_to_exactly_the_records_of_their_period(lo
     for code, expected in (("events", 1), ("fulfilment", 1)):
         listed = client.get(headline[code]["records"])
         assert listed.status_code == 200 and listed.context["cl"].result_count == expected, code
+
+
+def test_a_child_archived_in_the_period_stays_in_the_ranking_marked(rolled, client):
+    from grid import services as grid_services
+
+    grid_services.node_archive(node=rolled.demo.grid_a)
+    client.force_login(rolled.demo.user("bhxc_secretary"))
+    page = client.get(f"/dashboard/{rolled.demo.beihai.pk}/")
+    headline = {row["code"]: row["value"] for row in page.context["data"]["headline"]}
+    ranking = page.context["data"]["ranking"]
+    assert sum(row["figures"]["received"] or 0 for row in ranking) == headline["received"] == 6
+    archived = [row["name"] for row in ranking if row["id"] == rolled.demo.grid_a.pk]
+    assert archived == [f"{rolled.demo.grid_a.name}（已撤销）"]
