@@ -33,6 +33,9 @@ from grid.validators import parse_id
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 MAX_RESULTS = 1000
 DEFAULT_SPAN = datetime.timedelta(days=90)
+# The notes a reporter's client may read: what was done about the report, not the staff's own
+# trail (a phone callback, a dispatch, "viewed the reporter's phone").
+PUBLIC_NOTES = {"resolve", "close", "reject", "duplicate", "reopen"}
 POSTS_PER_MINUTE = 120
 
 
@@ -170,7 +173,9 @@ def _serialize(request, tickets: list[Ticket]) -> list[dict]:
                 break
         photo = next(iter(ticket.photos.all()), None)
         closed = ticket.status in FINAL_STATUSES
-        last_note = next((e.note for e in reversed(list(ticket.events.all())) if e.note), "")
+        last_note = next(
+            (e.note for e in reversed(list(ticket.events.all())) if e.note and e.action in PUBLIC_NOTES), ""
+        )
         rows.append(
             {
                 "service_request_id": str(ticket.pk),
@@ -204,7 +209,9 @@ def _with_display(queryset):
         Prefetch("photos", queryset=TicketPhoto.objects.order_by("uploaded_at", "id")),
         Prefetch(
             "events",
-            queryset=TicketEvent.objects.only("id", "ticket_id", "note").order_by("created_at", "id"),
+            queryset=TicketEvent.objects.only("id", "ticket_id", "action", "note").order_by(
+                "created_at", "id"
+            ),
         ),
     )
 

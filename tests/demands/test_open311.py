@@ -179,3 +179,13 @@ def test_get_requests_lists_the_clients_area_with_spec_fields(loop, client, hotl
         client.get("/open311/v2/requests.json", {"api_key": key, "start_date": "yesterday"}).status_code
         == 400
     )
+
+
+def test_status_notes_say_what_was_done_not_the_staffs_trail(loop, client, hotline):
+    _client, key = hotline
+    ticket = loop.ticket()
+    services.ticket_accept(ticket=ticket, actor=ticket.assignee)
+    services.ticket_resolve(ticket=ticket, actor=ticket.assignee, note="杂物已清理")
+    services.phone_reveal(ticket=Ticket.objects.get(pk=ticket.pk), actor=loop.staff)
+    row = client.get(f"/open311/v2/requests/{ticket.pk}.json", {"api_key": key}).json()[0]
+    assert row["status_notes"] == "杂物已清理"
