@@ -358,6 +358,19 @@ def ticket_mark_duplicate(*, ticket: Ticket, actor: User, original: Ticket, note
     return _move(ticket, "duplicate", actor=actor, note=note, duplicate_of=original, closed_at=timezone.now())
 
 
+def may_rate(ticket: Ticket) -> bool:
+    """Resolved or closed, and not yet rated since its last resolution: a reporter who was
+    unsatisfied (the ticket reopened) rates the redo too; the last verdict is the ticket's rating,
+    the earlier ones stay in its history."""
+    if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        return False
+    return ticket.rating is None or (
+        ticket.rated_at is not None
+        and ticket.resolved_at is not None
+        and ticket.rated_at < ticket.resolved_at
+    )
+
+
 @transaction.atomic
 def ticket_rate(
     *,
@@ -371,14 +384,16 @@ def ticket_rate(
     if rating not in range(1, 6):
         raise ValidationError({"rating": _("Rate from 1 to 5.")})
     current = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if current.rating is not None:
-        raise ConflictError(_("This ticket has already been rated."), code="already_rated")
     if current.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise ConflictError(_("A ticket can be rated once it is resolved."), code="not_resolved")
+    if not may_rate(current):
+        raise ConflictError(_("This ticket has already been rated."), code="already_rated")
     Ticket.objects.filter(pk=current.pk).update(
         rating=rating, rating_comment=comment.strip()[:500], rating_source=source, rated_at=timezone.now()
     )
     rollup.touch(*RATING_METRICS)
+    if current.rated_at is not None:  # the verdict on the first round leaves that day's figures
+        rollup.touch(*RATING_METRICS, day=timezone.localtime(current.rated_at).date())
     if current.status == TicketStatus.CLOSED and current.closed_at is not None:
         rollup.touch(*RATED_ON_CLOSED_DAY, day=timezone.localtime(current.closed_at).date())
     label = "" if actor else RESIDENT

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from demands import selectors, services, workflow
-from demands.choices import FINAL_STATUSES, TicketSource, TicketStatus
+from demands.choices import FINAL_STATUSES, TicketSource
 from demands.forms import PatrolReportForm, PublicReportForm, RatingForm, TicketActionForm
 from grid.choices import NodeLevel
 from grid.errors import ConflictError
@@ -95,7 +95,7 @@ def public_track(request, code):
     ticket = selectors.public_ticket(code)
     if ticket is None:
         raise Http404
-    can_rate = ticket.rating is None and ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+    can_rate = services.may_rate(ticket)
     form = RatingForm(request.POST or None) if can_rate else None
     if request.method == "POST" and form is not None and form.is_valid():
         # Rated meanwhile (a second tap on a slow network): just show the outcome.

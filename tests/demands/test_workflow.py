@@ -143,6 +143,16 @@ def test_rating_closes_and_an_unsatisfied_rating_reopens_and_redispatches(loop):
     unhappy = services.ticket_rate(ticket=unhappy, rating=2, comment="没有清理干净")
     assert (unhappy.status, unhappy.assignee, unhappy.rating) == (TicketStatus.ASSIGNED, loop.worker_a, 2)
     assert list(unhappy.events.values_list("action", flat=True))[-2:] == ["reopen", "assign"]
+    with pytest.raises(ConflictError):  # nothing to rate until it is resolved again
+        services.ticket_rate(ticket=unhappy, rating=3)
+    redone = services.ticket_accept(ticket=unhappy, actor=loop.worker_a)
+    redone = services.ticket_resolve(ticket=redone, actor=loop.worker_a, note="重新清理")
+    assert services.may_rate(redone)
+    redone = services.ticket_rate(ticket=redone, rating=5, comment="这次干净了")
+    assert (redone.status, redone.rating) == (TicketStatus.CLOSED, 5)
+    assert not services.may_rate(redone)
+    notes = list(redone.events.filter(action__in=["reopen", "close"]).values_list("note", flat=True))
+    assert "2/5" in notes[0] and "5/5" in notes[-1]  # the first verdict stays in the history
 
 
 def test_duplicate_links_the_original(loop):
