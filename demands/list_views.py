@@ -88,6 +88,7 @@ def mobile_wishes(request):
                     scope=scope_for(request),
                     key=form.cleaned_data["idempotency_key"],
                     endpoint=request.path,
+                    request=request,
                     action=claim,
                 )
                 return redirect("mobile-wishes")

@@ -72,10 +72,16 @@ def public_report(request, code):
 
             try:
                 _status, body, _replayed = run_once(
-                    scope="public", key=data["idempotency_key"], endpoint=request.path, action=create
+                    scope="public",
+                    key=data["idempotency_key"],
+                    endpoint=request.path,
+                    request=request,
+                    action=create,
                 )
             except ValidationError as error:
                 _form_errors(form, error)
+            except ConflictError as error:
+                form.add_error(None, error.message)
             else:
                 return redirect("public-track", code=body["tracking_code"])
     return render(request, "public/report.html", {"node": node, "form": form})
@@ -163,7 +169,11 @@ def mobile_ticket(request, pk):
 
             try:
                 run_once(
-                    scope=scope_for(request), key=data["idempotency_key"], endpoint=request.path, action=act
+                    scope=scope_for(request),
+                    key=data["idempotency_key"],
+                    endpoint=request.path,
+                    request=request,
+                    action=act,
                 )
             except ValidationError as error:
                 _form_errors(form, error)
@@ -232,10 +242,16 @@ def mobile_report(request):
 
         try:
             _status, body, _replayed = run_once(
-                scope=scope_for(request), key=data["idempotency_key"], endpoint=request.path, action=create
+                scope=scope_for(request),
+                key=data["idempotency_key"],
+                endpoint=request.path,
+                request=request,
+                action=create,
             )
         except ValidationError as error:
             _form_errors(form, error)
+        except ConflictError as error:
+            form.add_error(None, error.message)
         else:
             return redirect("mobile-ticket", pk=body["ticket"])
     return render(request, "mobile/report.html", {"form": form})

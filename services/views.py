@@ -72,11 +72,17 @@ def mobile_visit_new(request, household_id):
 
         try:
             run_once(
-                scope=scope_for(request), key=data["idempotency_key"], endpoint=request.path, action=record
+                scope=scope_for(request),
+                key=data["idempotency_key"],
+                endpoint=request.path,
+                request=request,
+                action=record,
             )
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)
+        except ConflictError as error:
+            form.add_error(None, error.message)
         else:
             return redirect("mobile-visits")
     members = household.members.filter(status="active").prefetch_related("care_tags")
@@ -150,7 +156,11 @@ def mobile_event_signin(request, pk):
 
         try:
             run_once(
-                scope=scope_for(request), key=data["idempotency_key"], endpoint=request.path, action=tick
+                scope=scope_for(request),
+                key=data["idempotency_key"],
+                endpoint=request.path,
+                request=request,
+                action=tick,
             )
             return redirect("mobile-event-signin", pk=event.pk)
         except (ValidationError, ConflictError) as error:

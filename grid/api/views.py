@@ -19,11 +19,44 @@ from grid.filtersets import (
     PartyOrganizationFilterSet,
     UnitFilterSet,
 )
+from grid.idempotency import run_once, scope_for, valid_key
 
 _RemoveResult = inline_serializer("NodeRemoveResult", fields={"result": serializers.CharField()})
 
 
-class ScopedViewSetMixin:
+class IdempotentWritesMixin:
+    """Any POST sent with an `Idempotency-Key` header runs once: a repeat with the same key (and
+    the same request) gets the first answer back, marked `Idempotent-Replayed: true`, and writes
+    nothing; the same key with a different request is a 409. Refusals are not remembered, so a
+    corrected request may reuse its key."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        key = request.headers.get("Idempotency-Key")
+        if request.method != "POST" or key is None:
+            return
+        if not valid_key(key):
+            raise serializers.ValidationError(
+                {"Idempotency-Key": ["8-100 letters, digits, '-', '_', '.', ':'."]}
+            )
+        handler = self.post
+
+        def once(request, *args, **kwargs):
+            def act():
+                response = handler(request, *args, **kwargs)
+                return response.status_code, response.data
+
+            code, body, replayed = run_once(
+                scope=scope_for(request), key=key, endpoint=request.path, request=request._request, action=act
+            )
+            response = Response(body, status=code)
+            response["Idempotent-Replayed"] = "true" if replayed else "false"
+            return response
+
+        self.post = once
+
+
+class ScopedViewSetMixin(IdempotentWritesMixin):
     """Every queryset comes from a selector that applies the scope rule."""
 
     selector = None

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from demands.selectors import active_categories
 from grid.api.fields import ScopedModelSerializer, ScopedRelatedField
-from grid.api.views import ScopedReadCreateViewSet
+from grid.api.views import IdempotentWritesMixin, ScopedReadCreateViewSet
 from grid.filters import BoundedIsoDateTimeFilter
 from grid.filtersets import SubtreeFilter
 from grid.models import GridNode
@@ -388,7 +388,9 @@ class RedeemSerializer(serializers.Serializer):
     reward = serializers.PrimaryKeyRelatedField(queryset=Reward.objects.filter(is_active=True))
 
 
-class PointsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PointsViewSet(
+    IdempotentWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """The time bank: accounts with balances derived from the ledger; `entries`, `redeem`."""
 
     serializer_class = AccountSerializer

@@ -223,3 +223,37 @@ def test_staff_enter_a_report_for_a_registered_resident(loop, api_client):
         "/api/v1/tickets/", {**payload, "reporter_resident": register.far.pk}, format="json"
     )
     assert elsewhere.status_code == 400 and "reporter_resident" in elsewhere.json()
+
+
+def test_every_api_write_honours_the_idempotency_key(loop, api_client):
+    """An action sent twice with one key acts once; the same key on a different request is a 409."""
+    ticket = loop.ticket()
+    api_client.force_authenticate(loop.worker_a)
+    url = f"/api/v1/tickets/{ticket.pk}/"
+    first = api_client.post(url + "accept/", {}, format="json", HTTP_IDEMPOTENCY_KEY="accept-once-1")
+    again = api_client.post(url + "accept/", {}, format="json", HTTP_IDEMPOTENCY_KEY="accept-once-1")
+    assert first.status_code == again.status_code == 200
+    assert (first["Idempotent-Replayed"], again["Idempotent-Replayed"]) == ("false", "true")
+    assert ticket.events.filter(action="accept").count() == 1
+    other = api_client.post(
+        url + "resolve/", {"note": "已处理"}, format="json", HTTP_IDEMPOTENCY_KEY="accept-once-1"
+    )
+    assert other.status_code == 409
+    assert Ticket.objects.get(pk=ticket.pk).status == "accepted"
+    assert (
+        api_client.post(url + "resolve/", {}, format="json", HTTP_IDEMPOTENCY_KEY="bad key!").status_code
+        == 400
+    )
+
+
+def test_a_stale_page_cannot_replay_another_forms_key(loop, client):
+    """Two forms of one page share its key: after the first was sent, the second is refused with
+    a reason instead of silently getting the first one's answer."""
+    ticket = loop.ticket()
+    client.force_login(loop.worker_a)
+    url = reverse("mobile-ticket", args=[ticket.pk])
+    key = uuid.uuid4().hex
+    assert client.post(url, {"action": "accept", "idempotency_key": key}).status_code == 302
+    stale = client.post(url, {"action": "resolve", "note": "已清理", "idempotency_key": key})
+    assert stale.status_code == 200 and "重新加载" in stale.content.decode()
+    assert Ticket.objects.get(pk=ticket.pk).status == "accepted"
