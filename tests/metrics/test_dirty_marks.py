@@ -140,3 +140,15 @@ def test_moving_an_event_in_the_admin_moves_its_figures(marking, loop, client):
         return cell.value if cell else 0
 
     assert held(start.date()) == 0 and held(moved.date()) == 1
+
+
+def test_nearby_dirty_days_roll_up_as_one_span():
+    import datetime
+
+    day = datetime.date(2026, 3, 1)
+    days = [day + datetime.timedelta(days=n) for n in (0, 1, 2, 9, 30, 31)]
+    assert rollup.dirty_spans(days) == [
+        (day, day + datetime.timedelta(days=10)),  # 3 March to 10 March: six clean days between
+        (day + datetime.timedelta(days=30), day + datetime.timedelta(days=32)),
+    ]
+    assert rollup.dirty_spans(days[::-1]) == rollup.dirty_spans(days) and rollup.dirty_spans([]) == []
