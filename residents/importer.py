@@ -5,6 +5,7 @@ is matched by the keyed hash of the ID number and a household by (building or un
 importing the same file again updates in place and creates no duplicates.
 """
 
+import contextlib
 import datetime
 import functools
 import logging
@@ -525,6 +526,11 @@ def _finish(job, status, *, processed=None, errors=(), created=0, updated=0, mes
     }
     if processed is not None:
         values["processed_rows"] = processed
+    # The uploaded ledger holds whole ID numbers: once read, it is not kept (nor backed up).
+    if job.file and job.file.name:
+        with contextlib.suppress(OSError):
+            job.file.storage.delete(job.file.name)
+        values["file"] = ""
     ImportJob.objects.filter(pk=job.pk).update(**values)
     job.refresh_from_db()
     return job

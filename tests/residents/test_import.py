@@ -101,7 +101,8 @@ def test_reimporting_the_same_file_creates_no_duplicates(register, secretary_cli
 
 def test_any_bad_row_writes_nothing_and_each_is_reported_in_chinese(register, secretary_client):
     good = _good_rows(register)
-    bad_check = make_id()[:-1] + ("0" if make_id()[-1] != "0" else "1")
+    number = make_id()
+    bad_check = number[:-1] + ("0" if number[-1] != "0" else "1")  # one number, its check digit wrong
     rows = [
         good[0],
         _row(register.unit_a.code, "303", "错校验", "户主", bad_check),
@@ -166,12 +167,26 @@ def test_status_endpoint_reports_progress(register, secretary_client):
     assert status["finished"] is True and status["percent"] == 100 and status["total_rows"] == 3
 
 
+def _stored_ledgers() -> set[str]:
+    import os
+
+    from django.conf import settings
+
+    root = os.path.join(settings.MEDIA_ROOT, "imports")
+    return {os.path.join(folder, name) for folder, _dirs, names in os.walk(root) for name in names}
+
+
 def test_imported_id_numbers_are_protected(register, secretary_client):
     rows = _good_rows(register)
+    before = _stored_ledgers()
     _upload(secretary_client, _xlsx(rows), register.demo.beihai)
     resident = Resident.objects.get(name="刘德华")
     assert identity.decrypt(resident.id_number_encrypted) == rows[0][5]
     assert resident.id_number_masked == identity.mask_id_number(rows[0][5])
+    # The uploaded ledger, with its whole numbers, is not kept once read.
+    job = ImportJob.objects.get()
+    assert not job.file and job.original_name == "台账.xlsx"
+    assert _stored_ledgers() <= before
 
 
 def test_grid_worker_cannot_import(register, client):
