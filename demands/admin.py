@@ -63,7 +63,8 @@ class PhotoInline(admin.TabularInline):
 
     @admin.display(description=_("photo"))
     def preview(self, obj):
-        return format_html('<a href="{0}"><img src="{0}" style="height:80px"></a>', obj.image.url)
+        image, small = obj.image.url, obj.preview_url
+        return format_html('<a href="{}"><img src="{}" style="height:80px"></a>', image, small)
 
 
 class OverdueFilter(admin.SimpleListFilter):

@@ -66,6 +66,9 @@ def _save_photos(ticket: Ticket, event: TicketEvent | None, photos: Iterable) ->
     for photo in photos:
         row = TicketPhoto(ticket=ticket, event=event, width=photo.width, height=photo.height)
         row.image.save(photo.name, photo, save=False)
+        thumbnail = getattr(photo, "thumbnail", None)
+        if thumbnail is not None:
+            row.thumbnail.save(thumbnail.name, thumbnail, save=False)
         row.save()
 
 

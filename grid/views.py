@@ -137,6 +137,7 @@ def dashboard(request, node_id=None):
             "query": query,
             "page_query": f"{query}&rank={rank_by}",
             "rank_by": rank_by,
+            "rank_figure": board.FIGURE_BY_CODE[rank_by],
             "figures": board.FIGURES,
             "payload": payload,
             "kinds": rollup.PERIOD_KINDS,

@@ -241,6 +241,7 @@ class TicketPhoto(models.Model):
         related_name="photos",
     )
     image = models.ImageField(_("photo"), upload_to="tickets/%Y/%m/")
+    thumbnail = models.ImageField(_("thumbnail"), upload_to="tickets/%Y/%m/", blank=True)
     width = models.PositiveIntegerField(_("width"))
     height = models.PositiveIntegerField(_("height"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
@@ -252,6 +253,11 @@ class TicketPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.image.name
+
+    @property
+    def preview_url(self) -> str:
+        """The thumbnail for lists of photos, or the photo itself where none was made."""
+        return (self.thumbnail or self.image).url
 
 
 class ApiClient(models.Model):

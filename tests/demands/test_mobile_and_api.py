@@ -60,6 +60,15 @@ def test_worker_accepts_and_resolves_with_a_photo_on_the_phone(loop, client):
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.RESOLVED
     assert TicketPhoto.objects.filter(ticket=ticket, event__action="resolve").count() == 1
+    # The page shows a thumbnail (a few KB on a weak network) linking to the full photo.
+    photo = TicketPhoto.objects.get(ticket=ticket)
+    with photo.thumbnail.open("rb") as small:
+        from PIL import Image
+
+        assert max(Image.open(small).size) <= 480
+    assert photo.thumbnail.size < photo.image.size
+    page = client.get(url).content.decode()
+    assert f'<a href="{photo.image.url}"><img src="{photo.thumbnail.url}"' in page
 
 
 def test_patrol_report_from_the_phone_is_idempotent_and_in_scope(loop, client):
