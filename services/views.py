@@ -1,6 +1,7 @@
 import segno
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -104,19 +105,27 @@ def mobile_events(request):
     return render(request, "mobile/events.html", {"events": events})
 
 
-def _candidates(event: ServiceEvent):
-    """People an organizer can tick: the grid's workers and the community's registered members."""
+CANDIDATES_SHOWN = 200
+
+
+def _candidates(event: ServiceEvent) -> tuple[list[tuple[str, str]], int]:
+    """People an organizer can tick, and how many there are in all: those working in the
+    community, the event's own place first, then by name."""
     from grid.models import Assignment
 
     community = demand_lists.community_of(event.node)
+    current = Assignment.objects.current()
     users = (
-        User.objects.filter(
-            assignments__in=Assignment.objects.current().filter(node__path__startswith=community.path)
+        User.objects.filter(assignments__in=current.filter(node__path__startswith=community.path))
+        .annotate(
+            here=Exists(current.filter(user=OuterRef("pk"), node__path__startswith=event.node.path)),
         )
         .distinct()
-        .order_by("name")[:200]
+        .order_by("-here", "name", "pk")
     )
-    return [(str(u.pk), str(u)) for u in users]
+    shown = list(users[: CANDIDATES_SHOWN + 1])
+    total = len(shown) if len(shown) <= CANDIDATES_SHOWN else users.count()
+    return [(str(u.pk), str(u)) for u in shown[:CANDIDATES_SHOWN]], total
 
 
 @login_required
@@ -128,7 +137,8 @@ def mobile_event_signin(request, pk):
     if not object_in_scope(request.user, event, "services.add_participation"):
         raise PermissionDenied
     form = SignInForm(request.POST or None)
-    form.fields["participants"].choices = _candidates(event)
+    choices, candidates = _candidates(event)
+    form.fields["participants"].choices = choices
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
 
@@ -174,6 +184,7 @@ def mobile_event_signin(request, pk):
             "event": event,
             "form": form,
             "present": present,
+            "more": candidates - len(choices),
             "checkin_url": checkin_url,
             "qr": segno.make(checkin_url, error="m").svg_inline(scale=4),
         },

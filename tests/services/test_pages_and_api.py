@@ -137,3 +137,29 @@ def test_the_organizer_ticks_who_came_with_their_roles_once(register, client):
     assert "participants" in refused.context["form"].errors
     client.force_login(register.demo.user("c002_secretary"))
     assert client.get(f"/m/events/{event.pk}/").status_code == 404
+
+
+def test_the_tick_list_puts_the_events_own_place_first_and_says_who_is_left_out(
+    register, client, monkeypatch
+):
+    from grid.models import User
+    from services import views
+
+    kinds = ensure_kinds()
+    start = timezone.now()
+    event = services.event_create(
+        node=register.demo.grid_a,
+        kind=kinds["volunteer"],
+        title="网格巡查",
+        organizer_kind="community",
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=1),
+    )
+    client.force_login(register.demo.user("bhxc_staff"))
+    everyone = client.get(f"/m/events/{event.pk}/").context["form"].fields["participants"].choices
+    own = {str(u) for u in User.objects.filter(assignments__node__path__startswith=register.demo.grid_a.path)}
+    assert {label for _pk, label in everyone[: len(own)]} == own  # grid A's people first
+    monkeypatch.setattr(views, "CANDIDATES_SHOWN", 3)  # a community larger than the page
+    page = client.get(f"/m/events/{event.pk}/")
+    assert len(page.context["form"].fields["participants"].choices) == 3
+    assert page.context["more"] == len(everyone) - 3 and "扫码" in page.content.decode()
