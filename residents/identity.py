@@ -54,6 +54,11 @@ def validate_id_number(value: str, *, today: datetime.date | None = None) -> str
     so the region code is deliberately not checked against any table.
     """
     number = normalize_id_number(value)
+    if len(number) == 15 and number.isdigit():  # the first-generation card, replaced since 2004
+        raise ValidationError(
+            _("This is an old 15-digit ID number; enter the 18-character number of the current card."),
+            code="id_old_15",
+        )
     if len(number) != 18:
         raise ValidationError(
             _("An ID number has 18 characters; this one has %(count)d.") % {"count": len(number)},

@@ -34,6 +34,7 @@ def test_valid_numbers_are_accepted_whatever_the_region(number):
         ("110105194912310021", "id_checksum"),
         ("11010519491231002", "id_length"),
         ("1101051949123100211", "id_length"),
+        ("110105491231002", "id_old_15"),  # a first-generation card: said so, not just "too short"
         ("11010519491331002X", "id_birth_date"),  # month 13
         ("11010519490230002X", "id_birth_date"),  # 30 February
         (_with_check("11010530000101002"), "id_birth_date"),  # born in the future
