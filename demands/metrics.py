@@ -1,12 +1,10 @@
 """Ticket and demand metrics, registered with grid's rollup engine."""
 
 from django.db.models import Count, Q, Sum
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from grid.histogram import MinuteBucket, MinutesBetween
-from grid.rollup import Dimension, Metric, period_bounds, register
+from grid.rollup import Dimension, Metric, records_of, register
 
 # What each change to a ticket can alter: its creation, its closing (or reopening), its rating.
 # Accepting a ticket, or clearing its acceptance (a return, an escalation, a reopen), alters the
@@ -25,36 +23,11 @@ def register_metrics() -> None:
     from demands.models import Demand, Ticket
 
     def tickets_records(date="created_at", **extra):
-        def url(node, start, end):
-            low, high = period_bounds(start, end)
-            query = urlencode(
-                {
-                    "subtree": node.pk,
-                    f"{date}__gte": low.isoformat(),
-                    f"{date}__lt": high.isoformat(),
-                    **extra,
-                }
-            )
-            return reverse("admin:demands_ticket_changelist") + "?" + query
-
-        return url
+        return records_of("demands_ticket", date, **extra)
 
     def demand_records(date="created_at", **extra):
         """The demands behind a figure: of the subtree, dated in the period as the metric dates them."""
-
-        def url(node, start, end):
-            low, high = period_bounds(start, end)
-            query = urlencode(
-                {
-                    "subtree": node.pk,
-                    f"{date}__gte": low.isoformat(),
-                    f"{date}__lt": high.isoformat(),
-                    **extra,
-                }
-            )
-            return reverse("admin:demands_demand_changelist") + "?" + query
-
-        return url
+        return records_of("demands_demand", date, **extra)
 
     register(
         Metric(

@@ -98,6 +98,20 @@ def period_end(kind: str, start: datetime.date) -> datetime.date:
     return start.replace(year=start.year + month // 12, month=month % 12 + 1, day=1)
 
 
+def records_of(changelist: str, date: str, **extra):
+    """A metric's `records`: the admin list (`app_model`) of the subtree's records dated by `date`
+    within the period, with `extra` filters, the same facts the figure counts."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    def url(node, start, end) -> str:
+        low, high = (moment.isoformat() for moment in period_bounds(start, end))
+        query = {"subtree": node.pk, f"{date}__gte": low, f"{date}__lt": high, **extra}
+        return reverse(f"admin:{changelist}_changelist") + "?" + urlencode(query)
+
+    return url
+
+
 def period_bounds(start: datetime.date, end: datetime.date):
     """The aware datetimes in the deployment's time zone that bound [start, end)."""
     return _bounds(start, end)

@@ -92,3 +92,18 @@ def visible_eligible(programme, user) -> tuple[QuerySet[Resident], bool]:
     if sensitive:
         residents = scope_queryset(residents, user, permission="residents.view_sensitive_resident")
     return residents, sensitive
+
+
+def log_listing(request, residents, sensitive: bool) -> None:
+    """A list selected by a sensitive care group discloses it for everyone on it: logged."""
+    if sensitive and residents:
+        from residents.choices import AccessAction
+        from residents.services import access_log
+
+        access_log(
+            user=request.user,
+            residents=residents,
+            action=AccessAction.VIEW_SENSITIVE,
+            fields="care_tags",
+            where=request.path,
+        )

@@ -1,11 +1,9 @@
 """Service, visit and volunteer metrics, registered with grid's rollup engine."""
 
 from django.db.models import Count, Q, Sum
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from grid.rollup import Metric, period_bounds, register
+from grid.rollup import Metric, records_of, register
 
 SERVICE_METRICS = ("events_held", "person_times", "volunteer_hours", "party_person_times")
 VISIT_METRICS = ("visits_done", "households_visited", "key_households_visited")
@@ -14,28 +12,9 @@ VISIT_METRICS = ("visits_done", "households_visited", "key_households_visited")
 def register_metrics() -> None:
     from services.models import Participation, ServiceEvent, Visit
 
-    def events(node, start, end):
-        """The events behind a figure: held (not cancelled) in the subtree, starting in the period."""
-        low, high = period_bounds(start, end)
-        query = urlencode(
-            {
-                "subtree": node.pk,
-                "starts_at__gte": low.isoformat(),
-                "starts_at__lt": high.isoformat(),
-                "cancelled_at__isnull": "True",
-            }
-        )
-        return reverse("admin:services_serviceevent_changelist") + "?" + query
-
-    def visits(node, start, end):
-        low, high = period_bounds(start, end)
-        return (
-            reverse("admin:services_visit_changelist")
-            + "?"
-            + urlencode(
-                {"subtree": node.pk, "visited_at__gte": low.isoformat(), "visited_at__lt": high.isoformat()}
-            )
-        )
+    # The events behind a figure: held (not cancelled) in the subtree, starting in the period.
+    events = records_of("services_serviceevent", "starts_at", cancelled_at__isnull="True")
+    visits = records_of("services_visit", "visited_at")
 
     register(
         Metric(
@@ -104,6 +83,6 @@ def register_metrics() -> None:
             "visited_at",
             lambda: Count("household", distinct=True),
             additive=False,
-            records=lambda node, start, end: visits(node, start, end) + "&key=1",
+            records=records_of("services_visit", "visited_at", key="1"),
         ),
     )

@@ -15,13 +15,11 @@ from grid.idempotency import run_once, scope_for
 from grid.models import GridNode, User
 from grid.scope import object_in_scope, scope_queryset
 from grid.validators import parse_id
-from residents import services as resident_services
-from residents.choices import AccessAction
 from residents.models import Household
 from services import selectors, services
 from services.assessment import DEFINITIONS
 from services.choices import ParticipantRole
-from services.eligibility import visible_eligible
+from services.eligibility import log_listing, visible_eligible
 from services.forms import SignInForm, VisitForm
 from services.models import AssessmentRound, Participation, ServiceEvent
 
@@ -235,7 +233,7 @@ def programme_eligible(request, pk):
         sheet = workbook.active
         xlsx.append(sheet, [_("Name"), _("Gender"), _("Age"), _("ID number"), _("Address")])
         listed = list(residents)
-        _log_sensitive_list(request, listed, sensitive)
+        log_listing(request, listed, sensitive)
         for resident in listed:
             xlsx.append(
                 sheet,
@@ -249,24 +247,12 @@ def programme_eligible(request, pk):
             )
         return xlsx.response(workbook, f"programme-{programme.pk}-eligible.xlsx")
     page = list(residents[:500])
-    _log_sensitive_list(request, page, sensitive)
+    log_listing(request, page, sensitive)
     return render(
         request,
         "services/programme.html",
         {"programme": programme, "residents": page, "count": residents.count()},
     )
-
-
-def _log_sensitive_list(request, residents, sensitive: bool) -> None:
-    """A list selected by a sensitive care group discloses it for everyone on it: logged."""
-    if sensitive and residents:
-        resident_services.access_log(
-            user=request.user,
-            residents=residents,
-            action=AccessAction.VIEW_SENSITIVE,
-            fields="care_tags",
-            where=request.path,
-        )
 
 
 LEADERBOARD_PAGE_SIZE = 50

@@ -16,14 +16,13 @@ from grid.filters import BoundedIsoDateTimeFilter
 from grid.filtersets import SubtreeFilter
 from grid.models import GridNode
 from grid.scope import object_in_scope, scope_queryset
-from residents import services as resident_services
-from residents.choices import AccessAction, Colour
+from residents.choices import Colour
 from residents.models import Household
 from residents.selectors import resident_list
 from services import selectors, services
 from services.assessment import assessment_compute, assessment_publish
 from services.choices import ParticipantRole
-from services.eligibility import visible_eligible
+from services.eligibility import log_listing, visible_eligible
 from services.models import (
     Assessment,
     AssessmentRound,
@@ -328,14 +327,7 @@ class ProgrammeViewSet(ScopedReadCreateViewSet):
         programme = self.get_object()
         residents, sensitive = visible_eligible(programme, request.user)
         page = self.paginate_queryset(residents.select_related("household__node__parent").order_by("id"))
-        if sensitive and page:
-            resident_services.access_log(
-                user=request.user,
-                residents=page,
-                action=AccessAction.VIEW_SENSITIVE,
-                fields="care_tags",
-                where=request.path,
-            )
+        log_listing(request, page, sensitive)
         return self.get_paginated_response(
             [{"id": r.pk, "name": r.name, "age": r.age, "address": r.household.address} for r in page]
         )
