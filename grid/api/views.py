@@ -33,13 +33,13 @@ class IdempotentWritesMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         key = request.headers.get("Idempotency-Key")
-        if request.method != "POST" or key is None:
+        handler = getattr(self, "post", None)  # none on a route without writes: DRF answers 405
+        if request.method != "POST" or key is None or handler is None:
             return
         if not valid_key(key):
             raise serializers.ValidationError(
                 {"Idempotency-Key": ["8-100 letters, digits, '-', '_', '.', ':'."]}
             )
-        handler = self.post
 
         def once(request, *args, **kwargs):
             def act():

@@ -266,3 +266,12 @@ def test_a_stale_page_cannot_replay_another_forms_key(loop, client):
     stale = client.post(url, {"action": "resolve", "note": "已清理", "idempotency_key": key})
     assert stale.status_code == 200 and "重新加载" in stale.content.decode()
     assert Ticket.objects.get(pk=ticket.pk).status == "accepted"
+
+
+def test_a_key_on_a_route_without_writes_is_a_plain_405(loop, api_client):
+    api_client.force_authenticate(loop.secretary)
+    ticket = loop.ticket()
+    answer = api_client.post(
+        f"/api/v1/tickets/{ticket.pk}/", {}, format="json", HTTP_IDEMPOTENCY_KEY="no-write-here-1"
+    )
+    assert answer.status_code == 405
