@@ -1,4 +1,6 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -95,6 +97,23 @@ class ParticipationInline(admin.TabularInline):
         return False
 
 
+class EventActionForm(ActionForm):
+    reason = forms.CharField(label=_("Reason for cancelling"), required=False, max_length=200)
+
+
+class CancelledFilter(admin.SimpleListFilter):
+    title = _("held or cancelled")
+    parameter_name = "cancelled"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Held")), ("yes", _("Cancelled"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("no", "yes"):
+            return queryset.filter(cancelled_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(ServiceEvent)
 class ServiceEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -106,15 +125,44 @@ class ServiceEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "people",
         "hours",
         "points_awarded_at",
+        "state",
     ]
-    list_filter = ["kind", "organizer_kind", SubtreeListFilter]
+    list_filter = [CancelledFilter, "kind", "organizer_kind", SubtreeListFilter]
     search_fields = ["title", "place"]
     autocomplete_fields = ["node", "organizer_unit", "organizer_org", "beneficiaries"]
-    readonly_fields = ["series", "checkin_code", "points_awarded_at"]
-    exclude = ["created_by", "cancelled_at"]
+    readonly_fields = [
+        "series",
+        "checkin_code",
+        "points_awarded_at",
+        "cancelled_at",
+        "cancelled_by",
+        "cancel_reason",
+    ]
+    exclude = ["created_by"]
     inlines = [ParticipationInline]
     date_hierarchy = "starts_at"
-    actions = ["award"]
+    action_form = EventActionForm
+    actions = ["award", "cancel"]
+
+    @admin.display(description=_("state"), ordering="cancelled_at")
+    def state(self, obj):
+        if obj.cancelled_at is None:
+            return _("Held") if obj.starts_at <= timezone.now() else _("Planned")
+        return format_html(
+            '<span title="{}">{}</span>',
+            obj.cancel_reason,
+            _("Cancelled %(day)s") % {"day": timezone.localtime(obj.cancelled_at).strftime("%Y-%m-%d")},
+        )
+
+    @admin.action(description=_("Cancel the selected events (give the reason below)"), permissions=["change"])
+    def cancel(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            self.message_user(request, _("Say why the events are cancelled."), level=messages.ERROR)
+            return
+        run_for_each(
+            self, request, queryset, lambda e: services.event_cancel(event=e, reason=reason, by=request.user)
+        )
 
     def get_queryset(self, request):
         return (

@@ -14,6 +14,11 @@ def register_metrics() -> None:
 
     # The events behind a figure: held (not cancelled) in the subtree, starting in the period.
     events = records_of("services_serviceevent", "starts_at", cancelled_at__isnull="True")
+
+    def served():
+        """Who served at events that took place: a cancelled event's sign-ins count nowhere."""
+        return Participation.objects.filter(event__cancelled_at__isnull=True)
+
     visits = records_of("services_visit", "visited_at")
 
     register(
@@ -30,7 +35,7 @@ def register_metrics() -> None:
         Metric(
             "person_times",
             _("Person-times served"),
-            Participation.objects.all,
+            served,
             "event__node__path",
             "event__starts_at",
             lambda: Count("id"),
@@ -39,7 +44,7 @@ def register_metrics() -> None:
         Metric(
             "volunteer_hours",
             _("Volunteer hours"),
-            Participation.objects.all,
+            served,
             "event__node__path",
             "event__starts_at",
             lambda: Sum("hours"),
@@ -48,7 +53,7 @@ def register_metrics() -> None:
         Metric(
             "party_person_times",
             _("Party-member person-times"),
-            Participation.objects.all,
+            served,
             "event__node__path",
             "event__starts_at",
             lambda: Count("id", filter=Q(role="in_service_member")),

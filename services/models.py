@@ -129,7 +129,17 @@ class ServiceEvent(models.Model):
     )
     checkin_code = models.CharField(_("sign-in code"), max_length=16, unique=True, default=new_checkin_code)
     points_awarded_at = models.DateTimeField(_("points awarded at"), null=True, blank=True)
+    # A cancelled event stays on record with who called it off and why; it counts in no figure.
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),

@@ -190,6 +190,33 @@ def sign_in(
         )
 
 
+@transaction.atomic
+def event_cancel(*, event: ServiceEvent, reason: str, by: User | None = None) -> ServiceEvent:
+    """Call an event off (rain, a speaker who cannot come): it stays on record, takes no more
+    sign-ins, and leaves every figure (events, person-times, hours). Once its points are awarded
+    it took place, and is no longer cancelled."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"cancel_reason": _("Say why the event is cancelled.")})
+    if len(reason) > 200:
+        raise ValidationError({"cancel_reason": _("Keep the reason within 200 characters.")})
+    # The event's row orders the cancellation against sign-ins and the award of points.
+    event = ServiceEvent.objects.select_for_update().get(pk=event.pk)
+    if event.cancelled_at is not None:
+        raise ConflictError(_("This event was already cancelled."), code="cancelled")
+    if event.points_awarded_at is not None:
+        raise ConflictError(
+            _("Points for this event were already awarded: it took place and cannot be cancelled."),
+            code="already_awarded",
+        )
+    event.cancelled_at = timezone.now()
+    event.cancelled_by = by
+    event.cancel_reason = reason
+    event.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason"])
+    rollup.touch(*SERVICE_METRICS, day=timezone.localtime(event.starts_at).date())
+    return event
+
+
 # Who may award an event's points (hours × rate) and redeem rewards: the community office.
 AWARD_PERMISSION = "services.add_pointstransaction"
 
@@ -197,10 +224,12 @@ AWARD_PERMISSION = "services.add_pointstransaction"
 @transaction.atomic
 def award_points(*, event: ServiceEvent, actor: User | None) -> int:
     """Points for everyone who served: hours × the kind's rate, once per event."""
-    claimed = ServiceEvent.objects.filter(pk=event.pk, points_awarded_at__isnull=True).update(
-        points_awarded_at=timezone.now()
-    )
+    claimed = ServiceEvent.objects.filter(
+        pk=event.pk, points_awarded_at__isnull=True, cancelled_at__isnull=True
+    ).update(points_awarded_at=timezone.now())
     if not claimed:
+        if ServiceEvent.objects.filter(pk=event.pk, cancelled_at__isnull=False).exists():
+            raise ConflictError(_("This event was cancelled: nobody earns points for it."), code="cancelled")
         raise ConflictError(_("Points for this event were already awarded."), code="already_awarded")
     community = demand_lists.community_of(event.node)
     count = 0

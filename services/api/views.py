@@ -97,11 +97,16 @@ class ServiceEventSerializer(ScopedModelSerializer):
             "volunteer_hours",
             "points_awarded_at",
             "cancelled_at",
+            "cancel_reason",
         ]
-        read_only_fields = ["series", "points_awarded_at", "cancelled_at"]
+        read_only_fields = ["series", "points_awarded_at", "cancelled_at", "cancel_reason"]
 
     def create(self, validated_data):
         return services.event_create(created_by=self.context["request"].user, **validated_data)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
 
 
 class SignInSerializer(serializers.Serializer):
@@ -161,12 +166,27 @@ def _participant(caller, event, data):
 
 
 class EventViewSet(ScopedReadCreateViewSet):
-    """Service events; `sign-in` records a participant, `award-points` credits their hours once."""
+    """Service events; `sign-in` records a participant, `award-points` credits their hours once,
+    `cancel` calls the event off with a reason (it then counts in no figure)."""
 
     selector = selectors.event_list
     serializer_class = ServiceEventSerializer
     filterset_class = EventFilterSet
-    action_permissions = {"sign_in": "change", "award_points": "change", "participants": "view"}
+    action_permissions = {
+        "sign_in": "change",
+        "award_points": "change",
+        "cancel": "change",
+        "participants": "view",
+    }
+
+    @extend_schema(request=CancelSerializer, responses=ServiceEventSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        event = self.get_object()
+        payload = CancelSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.event_cancel(event=event, reason=payload.validated_data["reason"], by=request.user)
+        return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(request=SignInSerializer, responses=ParticipationSerializer)
     @action(detail=True, methods=["post"], url_path="sign-in")

@@ -368,3 +368,105 @@ def test_the_qr_sign_in_says_why_it_is_closed(area, client):
     page = client.post(f"/e/{event.checkin_code}/")
     assert page.status_code == 200
     assert "积分已发放" in page.content.decode() and not event.participations.exists()
+
+
+def _figures(node, day):
+    from grid.models import MetricValue
+
+    cells = MetricValue.objects.filter(node=node, period_kind="day", period_start=day, dimension="")
+    return {metric: float(value) for metric, value in cells.values_list("metric", "value")}
+
+
+def test_a_cancelled_event_takes_no_sign_ins_no_points_and_leaves_every_figure(area, settings):
+    from django.core.cache import cache
+
+    from grid import rollup
+    from grid.models import DirtyCell
+
+    settings.METRICS_ROLLUP_ON_COMMIT = True
+    cache.delete(rollup.SCHEDULED_KEY)
+    volunteer, worker = area.demo.user("bhxc_volunteer"), area.demo.user("bhxc_g1_a")
+    secretary = area.demo.user("bhxc_secretary")
+    kept, called_off = _event(area, hours=3), _event(area, hours=2, title="露天电影")
+    for event in (kept, called_off):
+        services.sign_in(event=event, role="volunteer", user=volunteer)
+    services.sign_in(event=called_off, role="volunteer", user=worker)
+    day = timezone.localtime(kept.starts_at).date()
+    rollup.rebuild([rollup.REGISTRY[code] for code in services.SERVICE_METRICS])
+    before = _figures(area.demo.street, day)
+    assert (before["events_held"], before["person_times"], before["volunteer_hours"]) == (2, 3, 7)
+
+    with pytest.raises(ValidationError) as blank:
+        services.event_cancel(event=called_off, reason="  ", by=secretary)
+    assert "cancel_reason" in blank.value.message_dict
+    DirtyCell.objects.all().delete()
+    services.event_cancel(event=called_off, reason="大雨", by=secretary)
+    called_off.refresh_from_db()
+    assert called_off.cancelled_by == secretary and called_off.cancel_reason == "大雨"
+    assert set(DirtyCell.objects.values_list("metric", "day")) == {
+        (code, day) for code in services.SERVICE_METRICS
+    }
+    rollup.rollup_dirty_cells()
+    after = _figures(area.demo.street, day)
+    assert (after["events_held"], after["person_times"], after["volunteer_hours"]) == (1, 1, 3)
+    assert _figures(area.demo.beihai, day)["person_times"] == 1
+
+    with pytest.raises(ConflictError) as again:
+        services.event_cancel(event=called_off, reason="大雨", by=secretary)
+    assert again.value.code == "cancelled"
+    with pytest.raises(ConflictError) as late:
+        services.sign_in(event=called_off, role="volunteer", user=area.demo.user("bhxc_building_lead"))
+    assert late.value.code == "cancelled"
+    with pytest.raises(ConflictError) as award:
+        services.award_points(event=called_off, actor=secretary)
+    assert award.value.code == "cancelled" and not PointsEntry.objects.exists()
+    services.award_points(event=kept, actor=secretary)
+    with pytest.raises(ConflictError) as held:
+        services.event_cancel(event=kept, reason="记错了", by=secretary)
+    assert held.value.code == "already_awarded"
+    assert ServiceEvent.objects.get(pk=kept.pk).cancelled_at is None
+
+
+def test_events_are_cancelled_through_the_api_with_a_reason_and_only_in_scope(area, api_client):
+    event = _event(area, hours=2)
+    url = f"/api/v1/service-events/{event.pk}/cancel/"
+    api_client.force_authenticate(area.demo.user("c002_secretary"))  # another community's office
+    assert api_client.post(url, {"reason": "大雨"}, format="json").status_code == 404
+    api_client.force_authenticate(area.demo.user("bhxc_secretary"))
+    missing = api_client.post(url, {}, format="json")
+    assert missing.status_code == 400 and "reason" in missing.json()
+    assert api_client.post(url, {"reason": "长" * 201}, format="json").status_code == 400
+    assert ServiceEvent.objects.get(pk=event.pk).cancelled_at is None
+    done = api_client.post(url, {"reason": "大雨"}, format="json")
+    assert done.status_code == 200, done.content
+    assert done.json()["cancel_reason"] == "大雨" and done.json()["cancelled_at"]
+    assert api_client.post(url, {"reason": "大雨"}, format="json").status_code == 409
+
+
+def test_the_admin_cancels_selected_events_with_the_reason_typed(area, client):
+    event = _event(area, hours=2)
+    client.force_login(area.demo.user("bhxc_secretary"))
+    url = "/admin/services/serviceevent/"
+    picked = {"action": "cancel", "_selected_action": [event.pk], "index": 0}
+    refused = client.post(url, {**picked, "reason": ""}, follow=True)
+    assert "请说明取消活动的原因" in refused.content.decode()
+    assert ServiceEvent.objects.get(pk=event.pk).cancelled_at is None
+    client.post(url, {**picked, "reason": "场地临时征用"}, follow=True)
+    event.refresh_from_db()
+    assert event.cancelled_at is not None and event.cancel_reason == "场地临时征用"
+    listed = client.get(url, {"cancelled": "yes"})
+    assert [e.pk for e in listed.context["cl"].result_list] == [event.pk]
+    assert "已取消" in listed.content.decode()
+    assert list(client.get(url, {"cancelled": "no"}).context["cl"].result_list) == []
+
+
+def test_a_cancelled_event_shows_as_such_on_the_phone_and_offers_no_sign_in(area, client):
+    soon = timezone.now() + datetime.timedelta(hours=1)
+    event = _event(area, starts_at=soon, ends_at=soon + datetime.timedelta(hours=2))
+    services.event_cancel(event=event, reason="大雨", by=None)
+    client.force_login(area.demo.user("bhxc_secretary"))
+    page = client.get("/m/events/").content.decode()
+    assert "已取消：大雨" in page or "已取消: 大雨" in page
+    assert f"/m/events/{event.pk}/" not in page
+    signin = client.get(f"/m/events/{event.pk}/").content.decode()
+    assert "活动已取消" in signin and 'type="submit"' not in signin
