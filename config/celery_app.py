@@ -24,6 +24,7 @@ def periodic(task: str, seconds: float, *, expires: float | None = None, **optio
 app.conf.beat_schedule = {
     "worker-heartbeat": periodic("grid.tasks.record_heartbeat", 60),
     "tickets-escalate-overdue": periodic("demands.tasks.escalate_overdue", 5 * 60),
+    "tickets-hand-over-orphaned": periodic("demands.tasks.hand_over_orphaned", 5 * 60),
     "tickets-auto-close": periodic("demands.tasks.auto_close_resolved", 60 * 60),
     "metrics-recent": periodic("grid.tasks.rollup_recent", 15 * 60),
     # Marks left by changes whose job was never scheduled (Redis or broker down) or never finished.

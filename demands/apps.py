@@ -14,6 +14,9 @@ class DemandsConfig(AppConfig):
         from grid.demo import register_builder
 
         permissions.register()
+        from grid.signals import assignment_ended
+
+        assignment_ended.connect(_hand_over_tickets, dispatch_uid="demands-hand-over-tickets")
         from demands.metrics import register_metrics
 
         register_metrics()
@@ -26,3 +29,10 @@ class DemandsConfig(AppConfig):
         mobile.register(
             mobile.MenuEntry("mobile-wishes", _("Micro-wishes to claim"), "demands.add_claim", 30)
         )
+
+
+def _hand_over_tickets(sender, assignment, **kwargs):
+    """A post that ends today hands its open tickets to the next handler at once."""
+    from demands import services
+
+    services.hand_over_orphaned(user=assignment.user)

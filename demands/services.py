@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -270,10 +271,25 @@ def ticket_assign(*, ticket: Ticket, actor: User, assignee: User, note: str = ""
     return _move(ticket, "assign", actor=actor, note=note, assignee=assignee)
 
 
+def _overdue_if_past(deadline: str, now: datetime.datetime):
+    """`is_overdue` for an UPDATE made at `now`: set when the ticket's `deadline` has passed, kept
+    otherwise. A ticket accepted or resolved late is flagged by the step itself, not only if the
+    periodic job happened to run in between (it runs every few minutes)."""
+    return Case(When(**{f"{deadline}__lt": now}, then=Value(True)), default=F("is_overdue"))
+
+
 @transaction.atomic
 def ticket_accept(*, ticket: Ticket, actor: User) -> Ticket:
     """Take the ticket (接单). Two workers trying at once: exactly one succeeds."""
-    return _move(ticket, "accept", actor=actor, assignee=actor, accepted_at=timezone.now())
+    now = timezone.now()
+    return _move(
+        ticket,
+        "accept",
+        actor=actor,
+        assignee=actor,
+        accepted_at=now,
+        is_overdue=_overdue_if_past("response_due", now),
+    )
 
 
 def _need(note: str, message: str) -> str:
@@ -287,8 +303,15 @@ def ticket_resolve(*, ticket: Ticket, actor: User, note: str, photos: Iterable =
     note = _need(note, _("Say what was done."))
     if ticket.assignee_id != actor.pk:
         raise ConflictError(_("Only the person who accepted the ticket can resolve it."), code="not_assignee")
+    now = timezone.now()
     ticket = _move(
-        ticket, "resolve", actor=actor, note=note, resolved_at=timezone.now(), extra_filter=Q(assignee=actor)
+        ticket,
+        "resolve",
+        actor=actor,
+        note=note,
+        resolved_at=now,
+        is_overdue=_overdue_if_past("resolution_due", now),
+        extra_filter=Q(assignee=actor),
     )
     _save_photos(ticket, ticket.events.order_by("-id").first(), photos)
     return ticket
@@ -425,6 +448,55 @@ def phone_reveal(*, ticket: Ticket, actor: User) -> str:
         note=recorded_text(gettext_lazy("Viewed the reporter's phone.")),
     )
     return ticket.reporter_phone
+
+
+def orphaned_tickets():
+    """Tickets dispatched to or taken by someone who no longer works where they are: their
+    account is disabled, or none of their current posts covers the ticket's place (the post
+    ended, or they moved to another grid)."""
+    covering = (
+        Assignment.objects.current()
+        .filter(user=OuterRef("assignee"), user__is_active=True, node__archived_at__isnull=True)
+        .annotate(_prefix=Substr(OuterRef("node__path"), 1, Length("node__path")))
+        .filter(node__path=F("_prefix"))
+    )
+    return Ticket.objects.filter(
+        status__in=[TicketStatus.ASSIGNED, TicketStatus.ACCEPTED], assignee__isnull=False
+    ).exclude(Exists(covering))
+
+
+HANDOVER_BATCH = 1000
+
+
+def hand_over_orphaned(user: User | None = None) -> int:
+    """Send each orphaned ticket (of `user`, or anyone's) back and dispatch it to the next handler
+    (the B post, then the grid chief; at a community its staff). Without this, a ticket held by
+    someone who left waits, counted overdue, until the deadline job escalates it. Safe to run
+    twice: a handed-over ticket has a new handler. Returns how many were handed over."""
+    tickets = orphaned_tickets()
+    if user is not None:
+        tickets = tickets.filter(assignee=user)
+    count = 0
+    for ticket in tickets.select_related("node").order_by("id")[:HANDOVER_BATCH]:
+        try:
+            with transaction.atomic():
+                moved = _move(
+                    ticket,
+                    "return",
+                    actor=None,
+                    label=SYSTEM,
+                    note=recorded_text(
+                        gettext_lazy("Its handler no longer works here; it goes to the next handler.")
+                    ),
+                    assignee=None,
+                    accepted_at=None,
+                    extra_filter=Q(assignee=ticket.assignee_id),
+                )
+                ticket_dispatch(ticket=moved)
+        except ConflictError:
+            continue  # it moved on meanwhile
+        count += 1
+    return count
 
 
 def escalate_overdue(now: datetime.datetime | None = None) -> int:

@@ -14,3 +14,10 @@ def escalate_overdue() -> int:
 def auto_close_resolved() -> int:
     """Close tickets resolved seven days ago without a rating. Safe to run twice."""
     return services.auto_close_resolved()
+
+
+@shared_task(name="demands.tasks.hand_over_orphaned")
+def hand_over_orphaned() -> int:
+    """Hand the tickets of people who left (post ended, account disabled) to the next handler.
+    Ending a post hands its tickets over at once; this sweep catches the rest. Safe to run twice."""
+    return services.hand_over_orphaned()

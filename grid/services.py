@@ -21,6 +21,7 @@ from grid.choices import (
 )
 from grid.models import Assignment, CoBuildingUnit, GridNode, PartyMembership, PartyOrganization, User
 from grid.scope import forget_scope
+from grid.signals import assignment_ended
 
 _TREE_FIELDS = ["path", "depth", "numchild"]
 
@@ -384,6 +385,7 @@ def assignment_end(*, assignment: Assignment, ended_on: datetime.date | None = N
     assignment.ended_on = ended_on
     assignment.save(update_fields=["ended_on"])
     forget_scope(assignment.user)
+    assignment_ended.send(sender=Assignment, assignment=assignment)
     return assignment
 
 

@@ -41,6 +41,30 @@ def test_accepted_tickets_past_the_resolution_deadline_escalate(loop):
     assert (ticket.level, ticket.is_overdue) == (Level.COMMUNITY, True)
 
 
+def test_a_step_taken_after_its_deadline_flags_the_ticket_without_waiting_for_the_job(loop):
+    """Accepting after the response deadline, or resolving after the resolution deadline, is late
+    whether or not the periodic job ran in between; steps within the deadlines flag nothing."""
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    prompt = services.ticket_accept(ticket=loop.ticket(), actor=loop.worker_a)
+    assert not prompt.is_overdue
+    prompt = services.ticket_resolve(ticket=prompt, actor=loop.worker_a, note="已清理")
+    assert not prompt.is_overdue
+
+    slow_to_take = _age(loop.ticket(), response_due=past)
+    assert services.ticket_accept(ticket=slow_to_take, actor=loop.worker_a).is_overdue
+
+    slow_to_fix = services.ticket_accept(ticket=loop.ticket(), actor=loop.worker_a)
+    _age(slow_to_fix, resolution_due=past)
+    resolved = services.ticket_resolve(ticket=slow_to_fix, actor=loop.worker_a, note="已清理")
+    assert resolved.is_overdue and resolved.status == TicketStatus.RESOLVED
+    for ticket in (prompt, resolved):
+        services.ticket_close(ticket=ticket, actor=loop.secretary)
+    assert list(Ticket.objects.filter(status="closed").values_list("pk", "is_overdue").order_by("pk")) == [
+        (prompt.pk, False),
+        (resolved.pk, True),
+    ]
+
+
 def test_at_the_street_an_overdue_ticket_is_only_flagged(loop):
     ticket = _age(
         loop.ticket(), level=Level.STREET, response_due=timezone.now() - datetime.timedelta(hours=1)
@@ -82,3 +106,62 @@ def test_run_periodic_jobs_runs_the_whole_beat_schedule_once(loop):
     assert "worker-heartbeat" in out.getvalue()
     late.refresh_from_db()
     assert late.level == Level.COMMUNITY
+
+
+def test_the_upgrade_flags_tickets_stepped_late_before_and_marks_their_closing_days(loop):
+    import importlib
+
+    from django.apps import apps
+
+    from grid.models import DirtyCell
+
+    upgrade = importlib.import_module("demands.migrations.0008_flag_late_steps")
+    done = []
+    for _ in range(2):
+        ticket = services.ticket_accept(ticket=loop.ticket(), actor=loop.worker_a)
+        ticket = services.ticket_resolve(ticket=ticket, actor=loop.worker_a, note="已清理")
+        done.append(services.ticket_close(ticket=ticket, actor=loop.secretary))
+    slipped, kept = done
+    # Resolved after its deadline before the step flagged it, and the job never saw it.
+    _age(slipped, resolution_due=slipped.resolved_at - datetime.timedelta(minutes=5), is_overdue=False)
+    DirtyCell.objects.all().delete()
+    upgrade.flag_late(apps, None)
+    assert dict(Ticket.objects.filter(pk__in=[slipped.pk, kept.pk]).values_list("pk", "is_overdue")) == {
+        slipped.pk: True,
+        kept.pk: False,
+    }
+    closed_day = timezone.localtime(slipped.closed_at).date()
+    assert list(DirtyCell.objects.values_list("metric", "day")) == [("tickets_on_time", closed_day)]
+
+
+def test_ending_a_post_hands_its_open_tickets_to_the_next_handler(loop):
+    from grid import services as grid_services
+    from grid.models import Assignment
+
+    taken = services.ticket_accept(ticket=loop.ticket(), actor=loop.worker_a)
+    waiting = loop.ticket()
+    assert waiting.assignee == loop.worker_a  # the A post gets new tickets
+    elsewhere = loop.ticket(node=loop.building_b)  # grid 2's, not worker_a's
+    post = Assignment.objects.current().get(user=loop.worker_a, node=loop.demo.grid_a)
+    grid_services.assignment_end(assignment=post)
+    for ticket in (taken, waiting):
+        ticket.refresh_from_db()
+        assert (ticket.status, ticket.assignee, ticket.accepted_at) == (
+            TicketStatus.ASSIGNED,
+            loop.worker_b,
+            None,
+        )
+        assert list(ticket.events.values_list("action", flat=True))[-2:] == ["return", "assign"]
+    assert Ticket.objects.get(pk=elsewhere.pk).assignee != loop.worker_a
+    assert services.hand_over_orphaned() == 0  # nothing left: running again changes nothing
+
+
+def test_the_sweep_hands_over_the_tickets_of_a_disabled_account(loop):
+    ticket = services.ticket_accept(ticket=loop.ticket(), actor=loop.worker_a)
+    kept = loop.ticket(node=loop.building_b)  # with grid 2's A post
+    type(loop.worker_a).objects.filter(pk=loop.worker_a.pk).update(is_active=False)
+    assert list(services.orphaned_tickets()) == [ticket]
+    assert services.hand_over_orphaned() == 1
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.ASSIGNED and ticket.assignee == loop.worker_b
+    assert Ticket.objects.get(pk=kept.pk).assignee == kept.assignee
