@@ -53,14 +53,33 @@ class GridNodeForm(forms.ModelForm):
         model = GridNode
         fields = ["parent", "level", "code", "name", "geometry"]
 
+    # Set per request by the admin: only a superuser starts a new tree (a street of its own).
+    may_create_root = False
+
     def clean(self):
         cleaned = super().clean()
+        parent = cleaned.get("parent")
+        if parent is None and "parent" not in self.errors:
+            if self.instance.pk and self.instance.parent_id:
+                self.add_error("parent", _("Choose the node to move it under."))
+                return cleaned
+            if not self.instance.pk and not self.may_create_root:
+                self.add_error("parent", ROOT_REFUSED)
+                return cleaned
         level = cleaned.get("level") or self.instance.level
         if level:
-            services.validate_node_placement(
-                parent=cleaned.get("parent"), level=level, node=self.instance if self.instance.pk else None
-            )
+            try:
+                services.validate_node_placement(
+                    parent=parent, level=level, node=self.instance if self.instance.pk else None
+                )
+            except ValidationError as error:
+                # The level is read-only once the node exists: its error goes with the parent.
+                for field, problems in error.message_dict.items():
+                    self.add_error(field if field in self.fields else "parent", problems)
         return cleaned
+
+
+ROOT_REFUSED = _("Choose the parent node: only a system administrator starts a new street.")
 
 
 @admin.register(GridNode)
@@ -75,7 +94,13 @@ class GridNodeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     actions = ["archive_nodes", "restore_nodes"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["level"] if obj is not None else []
+        # The code is in the QR codes printed for the node (`/r/<code>/`): it never changes.
+        return ["level", "code"] if obj is not None else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.may_create_root = request.user.is_superuser
+        return form
 
     @admin.display(description=_("name"), ordering="path")
     def indented_name(self, obj):

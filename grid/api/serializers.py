@@ -34,6 +34,17 @@ class NodeSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         if self.instance is not None and "level" in attrs and attrs["level"] != self.instance.level:
             raise serializers.ValidationError({"level": _("The level of an existing node cannot change.")})
+        if self.instance is not None and "code" in attrs and attrs["code"].strip() != self.instance.code:
+            # Printed in the node's QR codes (`/r/<code>/`).
+            raise serializers.ValidationError(
+                {"code": _("A node's code never changes: its QR codes use it.")}
+            )
+        if self.instance is None and attrs.get("parent") is None:
+            request = self.context.get("request")
+            if request is None or not request.user.is_superuser:
+                raise serializers.ValidationError(
+                    {"parent": _("Choose the parent node: only a system administrator starts a new street.")}
+                )
         return attrs
 
     def create(self, validated_data):

@@ -1,0 +1,64 @@
+"""The tree's guards: who starts a new street, codes that QR codes rely on, moves refused as
+form errors."""
+
+import pytest
+
+from grid.models import GridNode
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_a_system_administrator_starts_a_new_street(demo, api_client, client):
+    roots = GridNode.objects.filter(depth=1).count()
+    street = {"level": "street", "code": "NEW-STREET", "name": "新街道"}
+    api_client.force_authenticate(demo.user("bhxc_secretary"))
+    refused = api_client.post("/api/v1/nodes/", street, format="json")
+    assert refused.status_code == 400 and "parent" in refused.json()
+    client.force_login(demo.user("bhxc_secretary"))
+    page = client.post("/admin/grid/gridnode/add/", {**street, "parent": "", "geometry": ""})
+    assert page.status_code == 200
+    assert "只有系统管理员可以新建街道" in str(page.context["adminform"].form.errors["parent"])
+    assert GridNode.objects.filter(depth=1).count() == roots
+    # Within their community, the secretary still adds nodes.
+    grid = api_client.post(
+        "/api/v1/nodes/",
+        {"level": "grid", "code": "BHXC-G99", "name": "第99网格", "parent": demo.beihai.pk},
+        format="json",
+    )
+    assert grid.status_code == 201, grid.content
+    admin = type(demo.user("bhxc_secretary")).objects.create_superuser(
+        "root", "root@example.org", "x-12345-y"
+    )
+    api_client.force_authenticate(admin)
+    assert api_client.post("/api/v1/nodes/", street, format="json").status_code == 201
+
+
+def test_a_nodes_code_never_changes_once_printed_in_its_qr_codes(demo, api_client, client):
+    grid = demo.grid_a
+    api_client.force_authenticate(demo.user("bhxc_secretary"))
+    answer = api_client.patch(f"/api/v1/nodes/{grid.pk}/", {"code": "NEW-CODE-1"}, format="json")
+    assert answer.status_code == 400 and "code" in answer.json()
+    renamed = api_client.patch(
+        f"/api/v1/nodes/{grid.pk}/", {"code": grid.code, "name": "一网格"}, format="json"
+    )
+    assert renamed.status_code == 200
+    client.force_login(demo.user("bhxc_secretary"))
+    client.post(
+        f"/admin/grid/gridnode/{grid.pk}/change/",
+        {"parent": grid.parent_id, "code": "NEW-CODE-2", "name": "一网格", "geometry": ""},
+    )
+    assert GridNode.objects.get(pk=grid.pk).code == grid.code
+
+
+def test_moving_a_node_in_the_admin_under_one_of_its_level_is_a_form_error(demo, client):
+    grid = demo.grid_a
+    client.force_login(demo.user("bhxc_secretary"))
+    page = client.post(
+        f"/admin/grid/gridnode/{grid.pk}/change/",
+        {"parent": demo.grid_b.pk, "name": grid.name, "geometry": ""},
+    )
+    assert page.status_code == 200
+    assert "parent" in page.context["adminform"].form.errors
+    cleared = client.post(f"/admin/grid/gridnode/{grid.pk}/change/", {"parent": "", "name": grid.name})
+    assert cleared.status_code == 200 and "parent" in cleared.context["adminform"].form.errors
+    assert GridNode.objects.get(pk=grid.pk).parent_id == demo.beihai.pk
