@@ -25,7 +25,7 @@ from demands.models import (
 )
 from grid import rollup
 from grid.admin_history import HistoryAdmin
-from grid.admin_scope import ScopedAdminMixin, SubtreeListFilter, adopt, run_for_each
+from grid.admin_scope import ScopedAdminMixin, ScopedInlineMixin, SubtreeListFilter, adopt, run_for_each
 from grid.errors import ConflictError
 
 
@@ -402,7 +402,7 @@ class ClaimAdmin(ServiceActionsMixin, ScopedAdminMixin, HistoryAdmin):
         self._each(request, queryset, lambda c: lists.claim_withdraw(claim=c))
 
 
-class ParticipantInline(admin.TabularInline):
+class ParticipantInline(ScopedInlineMixin, admin.TabularInline):
     model = TopicParticipant
     fields = ["kind", "name", "resident", "member", "unit"]
     autocomplete_fields = ["resident", "member", "unit"]

@@ -19,6 +19,20 @@ def _permission(model, action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
 
+def _write_permission(model, request) -> str:
+    """The right the page writes `model` with: adding on an add page (a role may record meetings
+    or ballots without the right to change them), changing elsewhere."""
+    match = getattr(request, "resolver_match", None)
+    adding = match is not None and (match.url_name or "").endswith("_add")
+    return _permission(model, "add" if adding else "change")
+
+
+def _scoped_choices(related, request, model):
+    return scope_queryset(
+        related._default_manager.all(), request.user, permission=_write_permission(model, request)
+    )
+
+
 class ScopedAdminMixin:
     """Lists, object pages and foreign-key choices limited to the user's scope."""
 
@@ -100,18 +114,31 @@ class ScopedAdminMixin:
         related = db_field.related_model
         if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
             # Offer (and accept) only related objects within the subtree where this user may write.
-            kwargs["queryset"] = scope_queryset(
-                related._default_manager.all(), request.user, permission=_permission(self.model, "change")
-            )
+            kwargs["queryset"] = _scoped_choices(related, request, self.model)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         related = db_field.related_model
         if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
             # The same rule as a single choice: many choices offer (and accept) only what is in scope.
-            kwargs["queryset"] = scope_queryset(
-                related._default_manager.all(), request.user, permission=_permission(self.model, "change")
-            )
+            kwargs["queryset"] = _scoped_choices(related, request, self.model)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ScopedInlineMixin:
+    """An inline's rows choose related records by the same rule, with the right the page writes
+    its parent with: a typed-in id of a record elsewhere is refused like an unknown one."""
+
+    def formfield_for_foreignkey(self, db_field: ForeignKey, request, **kwargs):
+        related = db_field.related_model
+        if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
+            kwargs["queryset"] = _scoped_choices(related, request, self.parent_model)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
+            kwargs["queryset"] = _scoped_choices(related, request, self.parent_model)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
