@@ -17,6 +17,7 @@ from grid.errors import ConflictError
 from grid.idempotency import run_once, scope_for
 from grid.models import GridNode
 from grid.ratelimit import client_ip, hit
+from grid.validators import parse_id
 
 
 def wish_wall(request, code):
@@ -73,7 +74,7 @@ def mobile_wishes(request):
     error = None
     if request.method == "POST":
         demand = get_object_or_404(
-            selectors.demand_list(user=request.user), pk=request.POST.get("demand") or 0
+            selectors.demand_list(user=request.user), pk=parse_id(request.POST.get("demand")) or 0
         )
         if not memberships:
             error = "no_membership"

@@ -48,6 +48,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return {}
 
     def history_view(self, request, object_id, extra_context=None):
+        from django.http import Http404
+
+        from grid.validators import parse_id
+
+        if parse_id(object_id) is None:  # "abc" would reach the history query as it is
+            raise Http404
         # Kept on the request, not on this ModelAdmin, which every thread of the process shares.
         request.history_object = obj = self.get_object(request, object_id)
         if obj is not None:

@@ -292,13 +292,69 @@ class IndicatorAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "weight", "is_active", "order"]
     list_editable = ["weight", "is_active"]
 
+    def has_change_permission(self, request, obj=None):
+        """The street sets the weights: a role holding the right at a street, not at a community
+        (the same role, community staff, works at both levels)."""
+        from grid.choices import NodeLevel
+        from grid.models import GridNode
+        from grid.scope import scope_queryset
+
+        if not super().has_change_permission(request, obj):
+            return False
+        if request.user.is_superuser:
+            return True
+        streets = GridNode.objects.filter(level=NodeLevel.STREET)
+        return scope_queryset(streets, request.user, permission="services.change_indicator").exists()
+
+
+class RoundForm(forms.ModelForm):
+    class Meta:
+        model = AssessmentRound
+        fields = ["street", "month"]
+
+    def clean_month(self):
+        month = self.cleaned_data["month"]
+        return month.replace(day=1) if month else month
+
+    def clean_street(self):
+        street = self.cleaned_data["street"]
+        if street is not None and street.level != "street":
+            raise forms.ValidationError(_("The grid competition is held by a street."))
+        return street
+
+
+class RoundListFilter(admin.SimpleListFilter):
+    """The rounds the user may see, each named with its street, in one query."""
+
+    title = _("round")
+    parameter_name = "round"
+
+    def lookups(self, request, model_admin):
+        from grid.scope import scope_queryset
+
+        rounds = scope_queryset(AssessmentRound.objects.select_related("street"), request.user)
+        return [(str(r.pk), str(r)) for r in rounds.order_by("-month", "street__path")[:60]]
+
+    def queryset(self, request, queryset):
+        from grid.validators import parse_id
+
+        if self.value() is None:
+            return queryset
+        return queryset.filter(round=parse_id(self.value()) or 0)
+
 
 @admin.register(AssessmentRound)
 class AssessmentRoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["street", "month", "status", "computed_at", "published_at", "board"]
+    list_select_related = ["street"]
+    form = RoundForm
     readonly_fields = ["status", "weights", "computed_at", "published_at"]
     autocomplete_fields = ["street"]
     actions = ["compute", "publish"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A round is its street's month: once added, recompute or publish it, never re-point it.
+        return [*self.readonly_fields, "street", "month"] if obj is not None else self.readonly_fields
 
     @admin.display(description=_("leaderboard"))
     def board(self, obj):
@@ -317,4 +373,4 @@ class AssessmentRoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class AssessmentAdmin(ScopedAdminMixin, ReadOnly):
     list_display = ["round", "grid", "score", "rank_in_street", "rank_in_community"]
     list_select_related = ["round", "round__street", "grid"]
-    list_filter = [("round", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [RoundListFilter]

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Substr
@@ -69,7 +70,12 @@ def figures(
     street: GridNode, start: datetime.datetime, end: datetime.datetime
 ) -> dict[str, dict[str, float]]:
     """{grid path: {indicator code: value}} for every grid of the street, one query per measure."""
-    grids = list(GridNode.objects.filter(path__startswith=street.path, level=NodeLevel.GRID).only("path"))
+    # Grids archived before the month began no longer compete; one archived during it still does.
+    grids = list(
+        GridNode.objects.filter(path__startswith=street.path, level=NodeLevel.GRID)
+        .filter(Q(archived_at__isnull=True) | Q(archived_at__gte=start))
+        .only("path")
+    )
     result: dict[str, dict[str, float]] = {g.path: {} for g in grids}
     for length in sorted({len(g.path) for g in grids}):
 
@@ -86,6 +92,7 @@ def figures(
                     event__starts_at__gte=start,
                     event__starts_at__lt=end,
                     event__kind__code="patrol",
+                    event__cancelled_at__isnull=True,
                     role=ParticipantRole.GRID_WORKER,
                     event__node__path__startswith=street.path,
                 ),
@@ -217,10 +224,23 @@ def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.date
     )
 
 
+def _ranks(ordered: list[str], scores: dict) -> dict[str, int]:
+    """Competition ranks of paths already in order of score: a tie shares the better rank."""
+    ranks: dict[str, int] = {}
+    for index, path in enumerate(ordered):
+        tied = index and scores[path] == scores[ordered[index - 1]]
+        ranks[path] = ranks[ordered[index - 1]] if tied else index + 1
+    return ranks
+
+
 @transaction.atomic
 def assessment_compute(*, street: GridNode, month: datetime.date) -> AssessmentRound:
     """(Re)compute a month's scores for every grid of a street; refused once published."""
     month = month.replace(day=1)
+    if month > timezone.localdate().replace(day=1):
+        raise ValidationError({"month": _("That month has not begun; choose this month or an earlier one.")})
+    if street.level != NodeLevel.STREET:
+        raise ValidationError({"street": _("The grid competition is held by a street.")})
     round_, _created = AssessmentRound.objects.get_or_create(street=street, month=month)
     round_ = AssessmentRound.objects.select_for_update().get(pk=round_.pk)
     if round_.status == AssessmentStatus.PUBLISHED:
@@ -232,18 +252,25 @@ def assessment_compute(*, street: GridNode, month: datetime.date) -> AssessmentR
     grids = {
         g.path: g for g in GridNode.objects.filter(path__in=list(values)).only("id", "path", "parent_id")
     }
+    # Ranked by the score as shown (two decimals); equal scores share a rank (1, 2, 2, 4).
     scores = {
-        path: sum(
-            Decimal(str(v[code] / best[code] * weight)) if best[code] else Decimal(0)
-            for code, weight in weights.items()
+        path: round(
+            sum(
+                Decimal(str(v[code] / best[code] * weight)) if best[code] else Decimal(0)
+                for code, weight in weights.items()
+            ),
+            2,
         )
         for path, v in values.items()
     }
     ranked = sorted(scores, key=lambda p: (-scores[p], p))
+    street_rank = _ranks(ranked, scores)
     by_community = defaultdict(list)
     for path in ranked:
         by_community[grids[path].parent_id].append(path)
-    community_rank = {path: i + 1 for paths in by_community.values() for i, path in enumerate(paths)}
+    community_rank = {
+        path: rank for paths in by_community.values() for path, rank in _ranks(paths, scores).items()
+    }
     Assessment.objects.filter(round=round_).delete()
     Assessment.objects.bulk_create(
         [
@@ -251,11 +278,11 @@ def assessment_compute(*, street: GridNode, month: datetime.date) -> AssessmentR
                 round=round_,
                 grid=grids[path],
                 values=values[path],
-                score=round(scores[path], 2),
-                rank_in_street=index + 1,
+                score=scores[path],
+                rank_in_street=street_rank[path],
                 rank_in_community=community_rank[path],
             )
-            for index, path in enumerate(ranked)
+            for path in ranked
         ]
     )
     AssessmentRound.objects.filter(pk=round_.pk).update(weights=weights, computed_at=timezone.now())

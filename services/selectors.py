@@ -75,7 +75,9 @@ def account_list(*, user) -> QuerySet[PointsAccount]:
 def assessment_list(*, user) -> QuerySet[Assessment]:
     return scope_queryset(
         Assessment.objects.select_related("round", "round__street", "grid", "grid__parent").order_by(
-            "-round__month", "rank_in_street"
+            "-round__month",
+            "rank_in_street",
+            "grid__path",  # tied grids (one rank) in tree order
         ),
         user,
     )

@@ -1,7 +1,6 @@
 """API for the three lists, claims, 双报到 registrations and deliberation topics."""
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -25,6 +24,7 @@ from grid.api.fields import ScopedModelSerializer, ScopedRelatedField, VisibleRe
 from grid.api.views import ScopedReadCreateViewSet
 from grid.filtersets import SubtreeFilter
 from grid.models import CoBuildingUnit, GridNode, PartyMembership
+from grid.validators import parse_id
 
 
 class DemandSerializer(ScopedModelSerializer):
@@ -421,11 +421,14 @@ class ProjectViewSet(_Actions, ScopedReadCreateViewSet):
     def milestones(self, request, pk=None):
         """Add a milestone, or with `id` set a milestone's progress."""
         project = self.get_object()
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError({"non_field_errors": [_("Send one milestone as an object.")]})
         milestone_id = request.data.get("id")
-        if milestone_id:
-            milestone = project.milestones.filter(pk=milestone_id).first()
+        if milestone_id not in (None, ""):
+            number = parse_id(milestone_id)
+            milestone = project.milestones.filter(pk=number).first() if number is not None else None
             if milestone is None:
-                raise PermissionDenied
+                raise serializers.ValidationError({"id": [_("No such milestone in this project.")]})
             progress = serializers.IntegerField(min_value=0, max_value=100).run_validation(
                 request.data.get("progress")
             )

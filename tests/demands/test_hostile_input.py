@@ -79,3 +79,24 @@ def test_a_nul_character_is_a_400(loop, client, path):
 def test_unicode_digits_are_no_id(loop, client, path):
     client.force_login(loop.secretary)
     assert client.get(path).status_code == 404
+
+
+def test_odd_ids_and_bodies_on_the_lists_are_refusals_not_500s(loop, client, api_client):
+    from demands import lists
+    from demands.models import Milestone
+
+    project = lists.project_create(node=loop.demo.beihai, title="孝善食堂", owner_name="三利快餐")
+    milestone = lists.milestone_add(project=project, title="装修")
+    api_client.force_authenticate(loop.secretary)
+    url = f"/api/v1/projects/{project.pk}/milestones/"
+    for body in ({"id": "abc", "progress": 50}, {"id": "²", "progress": 50}, {"id": 10**20, "progress": 50}):
+        answer = api_client.post(url, body, format="json")
+        assert answer.status_code == 400 and "id" in answer.json(), body
+    listed = api_client.post(url, [{"title": "试运营"}], format="json")
+    assert listed.status_code == 400
+    done = api_client.post(url, {"id": milestone.pk, "progress": 50}, format="json")
+    assert done.status_code == 200 and Milestone.objects.get(pk=milestone.pk).progress == 50
+    assert Milestone.objects.filter(project=project).count() == 1
+    client.force_login(loop.secretary)
+    assert client.post("/m/wishes/", {"demand": "abc"}).status_code == 404
+    assert client.get("/admin/demands/claim/abc/history/").status_code == 404
