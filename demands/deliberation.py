@@ -79,7 +79,11 @@ def participant_add(
         topic=topic, kind=kind, name=name.strip(), resident=resident, member=member, unit=unit
     )
     participant.full_clean()
-    participant.save()
+    try:
+        with transaction.atomic():
+            participant.save()
+    except IntegrityError as error:  # the same person added twice at once: the first one stands
+        raise ConflictError(_("This person already takes part."), code="already_participant") from error
     return participant
 
 

@@ -3,7 +3,7 @@
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,9 +66,15 @@ def registration_request(
     ).first()
     if existing is not None:
         raise ConflictError(_("Already registered or waiting for a decision."), code="already_registered")
-    return CommunityRegistration.objects.create(
-        community=community, unit=unit, member=member, note=note.strip()
-    )
+    try:
+        with transaction.atomic():
+            return CommunityRegistration.objects.create(
+                community=community, unit=unit, member=member, note=note.strip()
+            )
+    except IntegrityError as error:  # the same request, sent twice at once: the first one stands
+        raise ConflictError(
+            _("Already registered or waiting for a decision."), code="already_registered"
+        ) from error
 
 
 @transaction.atomic
@@ -102,9 +108,20 @@ def registration_decide(
 
 @transaction.atomic
 def registration_withdraw(*, registration: CommunityRegistration) -> CommunityRegistration:
+    """Withdraw a pending or accepted registration; an accepted member's volunteer role in the
+    community ends with it. A registration already withdrawn or rejected stays as it is (and
+    never ends the role a later registration gave)."""
+    was = (
+        CommunityRegistration.objects.filter(pk=registration.pk)
+        .values_list("status", flat=True)
+        .select_for_update()
+        .first()
+    )
+    if was not in (RegistrationStatus.PENDING, RegistrationStatus.ACCEPTED):
+        raise ConflictError(_("This registration is no longer in force."), code="not_in_force")
     CommunityRegistration.objects.filter(pk=registration.pk).update(status=RegistrationStatus.WITHDRAWN)
     member = registration.member
-    if member is not None and member.user_id is not None:
+    if was == RegistrationStatus.ACCEPTED and member is not None and member.user_id is not None:
         Assignment.objects.filter(
             user_id=member.user_id, node=registration.community, role=Role.VOLUNTEER, ended_on__isnull=True
         ).update(ended_on=timezone.localdate())
@@ -179,6 +196,12 @@ def resource_offer(
     _one_party(unit, member)
     if community.level != NodeLevel.COMMUNITY:
         raise ValidationError({"community": _("Resources are offered to a community.")})
+    if not is_registered(community=community, unit=unit, member=member):
+        # As with claims: only a unit or member registered (双报到) here offers in its own name.
+        raise ConflictError(
+            _("Only a unit or party member registered with this community can offer it resources."),
+            code="not_registered",
+        )
     resource = Resource(
         community=community,
         unit=unit,

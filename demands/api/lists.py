@@ -230,6 +230,9 @@ class RegistrationSerializer(ScopedModelSerializer):
             "decided_by",
         ]
         read_only_fields = ["status", "requested_at", "decided_at", "decided_by"]
+        # Not the validators DRF derives from the conditional unique constraints: they make both
+        # `unit` and `member` required. The service refuses a second registration (409).
+        validators = []
 
     def create(self, validated_data):
         return lists.registration_request(**validated_data)
