@@ -14,9 +14,10 @@ class DemandsConfig(AppConfig):
         from grid.demo import register_builder
 
         permissions.register()
-        from grid.signals import assignment_ended
+        from grid.signals import assignment_ended, node_archiving
 
         assignment_ended.connect(_hand_over_tickets, dispatch_uid="demands-hand-over-tickets")
+        node_archiving.connect(_refuse_with_open_tickets, dispatch_uid="demands-open-tickets")
         from demands.metrics import register_metrics
 
         register_metrics()
@@ -36,3 +37,25 @@ def _hand_over_tickets(sender, assignment, **kwargs):
     from demands import services
 
     services.hand_over_orphaned(user=assignment.user)
+
+
+def _refuse_with_open_tickets(sender, node, **kwargs):
+    """A place with open tickets is not archived: they would stay with people who lose their
+    posts there, and its reporters would wait for nothing."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import ngettext
+
+    from demands.choices import TicketStatus
+    from demands.models import Ticket
+
+    finished = [TicketStatus.CLOSED, TicketStatus.REJECTED, TicketStatus.DUPLICATE]
+    count = Ticket.objects.filter(node__path__startswith=node.path).exclude(status__in=finished).count()
+    if count:
+        raise ValidationError(
+            ngettext(
+                "%(count)d ticket placed here is still open; finish it before archiving %(node)s.",
+                "%(count)d tickets placed here are still open; finish them before archiving %(node)s.",
+                count,
+            )
+            % {"count": count, "node": node.name}
+        )

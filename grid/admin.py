@@ -135,7 +135,8 @@ class GridNodeAdmin(ScopedAdminMixin, admin.ModelAdmin):
             obj.path, obj.depth = moved.path, moved.depth
 
     def delete_model(self, request, obj):
-        if services.node_remove(node=obj) == "archived":
+        result, ok = _run_service(request, services.node_remove, node=obj)
+        if ok and result == "archived":
             messages.warning(request, _("%(node)s has history and was archived instead.") % {"node": obj})
 
     def delete_queryset(self, request, queryset):
@@ -144,7 +145,10 @@ class GridNodeAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Archive the selected nodes and their subtrees"), permissions=["change"])
     def archive_nodes(self, request, queryset):
-        count = sum(services.node_archive(node=node) for node in queryset)
+        count = 0
+        for node in queryset.order_by("depth"):
+            archived, _ok = _run_service(request, services.node_archive, node=node)
+            count += archived or 0
         self.message_user(request, ngettext("%d node archived.", "%d nodes archived.", count) % count)
 
     @admin.action(description=_("Restore the selected nodes and their subtrees"), permissions=["change"])

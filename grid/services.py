@@ -21,7 +21,7 @@ from grid.choices import (
 )
 from grid.models import Assignment, CoBuildingUnit, GridNode, PartyMembership, PartyOrganization, User
 from grid.scope import forget_scope
-from grid.signals import assignment_ended
+from grid.signals import assignment_ended, node_archiving
 
 _TREE_FIELDS = ["path", "depth", "numchild"]
 
@@ -94,18 +94,34 @@ def node_move(*, node: GridNode, new_parent: GridNode) -> GridNode:
 
 @transaction.atomic
 def node_archive(*, node: GridNode) -> int:
-    """Archive the node and its whole subtree; returns how many nodes were archived."""
+    """Archive the node and its whole subtree, with the party organizations that serve there;
+    returns how many nodes were archived. Refused while work is open there (the apps say which:
+    open tickets), which would otherwise stay with people who lose their posts with the node."""
+    node = GridNode.objects.select_for_update().get(pk=node.pk)
+    node_archiving.send(sender=GridNode, node=node)
+    moment = timezone.now()
+    # One moment for the whole subtree: a restore brings back what was archived with it, and
+    # leaves what had been archived on its own before.
+    PartyOrganization.objects.filter(node__path__startswith=node.path, archived_at__isnull=True).update(
+        archived_at=moment
+    )
     return GridNode.objects.filter(path__startswith=node.path, archived_at__isnull=True).update(
-        archived_at=timezone.now()
+        archived_at=moment
     )
 
 
 @transaction.atomic
 def node_restore(*, node: GridNode) -> int:
+    """Restore the node and what was archived with it (not what had been archived on its own)."""
     node = GridNode.objects.select_related("parent").get(pk=node.pk)
     if node.parent is not None and node.parent.archived_at is not None:
         raise ValidationError(_("Restore the parent node first."))
-    return GridNode.objects.filter(path__startswith=node.path, archived_at__isnull=False).update(
+    if node.archived_at is None:
+        return 0
+    PartyOrganization.objects.filter(node__path__startswith=node.path, archived_at=node.archived_at).update(
+        archived_at=None
+    )
+    return GridNode.objects.filter(path__startswith=node.path, archived_at=node.archived_at).update(
         archived_at=None
     )
 
@@ -227,6 +243,8 @@ def party_membership_create(
     joined_on: datetime.date | None = None,
     registered_on: datetime.date | None = None,
 ) -> PartyMembership:
+    if organization.archived_at is not None:
+        raise ValidationError({"organization": _("This party organization is archived.")})
     if kind == PartyMemberKind.IN_SERVICE and registered_on is None:
         registered_on = timezone.localdate()
     membership = PartyMembership(

@@ -1,6 +1,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -539,6 +540,11 @@ class Reward(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        # Points accounts are kept per community: a reward offered anywhere else is never redeemable.
+        if self.community_id and self.community.level != "community":
+            raise ValidationError({"community": _("Rewards are offered by a community.")})
 
 
 class Indicator(models.Model):

@@ -62,3 +62,66 @@ def test_moving_a_node_in_the_admin_under_one_of_its_level_is_a_form_error(demo,
     cleared = client.post(f"/admin/grid/gridnode/{grid.pk}/change/", {"parent": "", "name": grid.name})
     assert cleared.status_code == 200 and "parent" in cleared.context["adminform"].form.errors
     assert GridNode.objects.get(pk=grid.pk).parent_id == demo.beihai.pk
+
+
+def test_a_place_with_open_tickets_is_not_archived(demo, api_client, client):
+    from demands import services as ticket_services
+    from tests.demands.conftest import Loop
+
+    loop = Loop(demo)
+    ticket = loop.ticket()  # in grid 1, with its A post
+    api_client.force_authenticate(loop.secretary)
+    refused = api_client.post(f"/api/v1/nodes/{demo.grid_a.pk}/archive/")
+    assert refused.status_code == 400 and "仍未办结" in refused.content.decode()
+    client.force_login(loop.secretary)
+    page = client.post(
+        "/admin/grid/gridnode/",
+        {"action": "archive_nodes", "_selected_action": [demo.grid_a.pk]},
+        follow=True,
+    )
+    assert "仍未办结" in page.content.decode()
+    assert GridNode.objects.filter(path__startswith=demo.grid_a.path, archived_at__isnull=False).count() == 0
+    ticket_services.ticket_reject(ticket=ticket, actor=loop.secretary, note="重复上报")
+    assert api_client.post(f"/api/v1/nodes/{demo.grid_a.pk}/archive/").status_code == 200
+
+
+def test_archiving_takes_the_party_branches_along_and_a_restore_brings_back_only_what_went_with_it(demo):
+    import datetime
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from grid import services
+    from grid.choices import PartyMemberKind
+    from grid.models import PartyOrganization
+
+    grid = demo.grid_a
+    building = GridNode.objects.filter(path__startswith=grid.path, level="building").order_by("path").first()
+    redrawn = timezone.now() - datetime.timedelta(days=30)
+    GridNode.objects.filter(path__startswith=building.path).update(archived_at=redrawn)  # re-drawn before
+    branches = PartyOrganization.objects.filter(node__path__startswith=grid.path)
+    assert branches.exists()
+    services.node_archive(node=grid)
+    assert not branches.filter(archived_at__isnull=True).exists()
+    with pytest.raises(ValidationError) as closed:
+        services.party_membership_create(
+            organization=branches.first(), name="新党员", kind=PartyMemberKind.IN_SERVICE
+        )
+    assert "organization" in closed.value.message_dict
+    services.node_restore(node=GridNode.objects.get(pk=grid.pk))
+    assert GridNode.objects.get(pk=grid.pk).archived_at is None
+    assert GridNode.objects.get(pk=building.pk).archived_at == redrawn
+    assert (
+        not branches.filter(archived_at__isnull=False).exclude(node__path__startswith=building.path).exists()
+    )
+
+
+def test_a_reward_is_offered_by_a_community(demo, client):
+    from services.models import Reward
+
+    client.force_login(demo.user("bhxc_secretary"))
+    form = {"name": "毛巾", "kind": "goods", "cost": 10, "stock": "", "provider": "", "is_active": "on"}
+    page = client.post("/admin/services/reward/add/", {**form, "community": demo.grid_a.pk})
+    assert page.status_code == 200 and "community" in page.context["adminform"].form.errors
+    client.post("/admin/services/reward/add/", {**form, "community": demo.beihai.pk})
+    assert list(Reward.objects.values_list("community", flat=True)) == [demo.beihai.pk]
