@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from demands import deliberation, lists
+from demands.choices import ACTIVE_CLAIM_STATUSES
 from demands.metrics import DEMAND_METRICS
 from demands.models import (
     Ballot,
@@ -42,6 +43,16 @@ class ServiceActionsMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _save_changed(obj, form) -> None:
+    """Write only the fields the form changed: the rest of the row (what is left of a resource
+    after bookings, a topic's or project's status) may have moved on since the form was opened,
+    and writing back the values read then would undo that."""
+    columns = {field.name for field in obj._meta.concrete_fields}
+    changed = [name for name in form.changed_data if name in columns]
+    if changed:
+        obj.save(update_fields=[*changed, *(["updated_at"] if "updated_at" in columns else [])])
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -149,10 +160,21 @@ class DemandAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
         if not change:
             adopt(obj, lists.demand_create(created_by=request.user, **data))
             return
+        if "allows_multiple_claims" in form.changed_data and not form.cleaned_data["allows_multiple_claims"]:
+            active = obj.claims.filter(status__in=ACTIVE_CLAIM_STATUSES).count()
+            if active > 1:
+                raise ValidationError(
+                    {
+                        "allows_multiple_claims": _(
+                            "%(n)d claimants are working on it; withdraw all but one first."
+                        )
+                        % {"n": active}
+                    }
+                )
         for field in form.changed_data:
             setattr(obj, field, form.cleaned_data[field])
         obj.full_clean()
-        obj.save(update_fields=[*form.changed_data] or None)
+        _save_changed(obj, form)
         if {"node", "is_micro_wish"} & set(form.changed_data):
             # Where and what a demand is changes the figures of the days it was collected and met.
             for moment in {obj.created_at, obj.fulfilled_at} - {None}:
@@ -223,7 +245,7 @@ class ResourceAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
         for field in form.changed_data:
             setattr(obj, field, data[field])
         obj.full_clean()
-        obj.save()
+        _save_changed(obj, form)
 
     @admin.action(description=_("Book the quantity below for the purpose below"), permissions=["change"])
     def book(self, request, queryset):
@@ -286,7 +308,7 @@ class ProjectAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
             if field != "demands":
                 setattr(obj, field, form.cleaned_data[field])
         obj.full_clean()
-        obj.save()
+        _save_changed(obj, form)
 
     def save_formset(self, request, form, formset, change):
         """Milestones through the services, so the project's progress rolls up."""
@@ -306,7 +328,12 @@ class ProjectAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
                     lists.milestone_progress(milestone=milestone, progress=data["progress"])
                 formset.new_objects.append(milestone)
             else:
-                milestone = lists.milestone_progress(milestone=inline.instance, progress=data["progress"])
+                before = Milestone.objects.get(pk=inline.instance.pk)
+                milestone = lists.milestone_update(
+                    milestone=before, **{field: data[field] for field in ("title", "due_on", "weight")}
+                )
+                if data["progress"] != before.progress:
+                    milestone = lists.milestone_progress(milestone=milestone, progress=data["progress"])
                 formset.changed_objects.append((milestone, inline.changed_data))
 
     @admin.action(description=_("Start the selected projects"), permissions=["change"])
@@ -467,7 +494,7 @@ class TopicAdmin(ServiceActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
             return
         for field in form.changed_data:
             setattr(obj, field, data[field])
-        obj.save()
+        _save_changed(obj, form)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not TopicParticipant:

@@ -13,6 +13,7 @@ from demands.choices import (
     BookingStatus,
     ClaimStatus,
     DemandStatus,
+    ProjectStatus,
     RegistrationStatus,
 )
 from demands.claim_flow import CLAIM
@@ -160,13 +161,24 @@ def demand_cancel(*, demand: Demand) -> Demand:
     if demand.claims.filter(status__in=ACTIVE_CLAIM_STATUSES).exists():
         raise ConflictError(_("Someone is working on this demand; withdraw the claim first."), code="claimed")
     Demand.objects.filter(pk=demand.pk).update(status=DemandStatus.CANCELLED)
+    _touch_demand(demand.created_at)  # no longer counted as collected
     demand.refresh_from_db()
     return demand
 
 
 def _settle_demand(demand_id: int) -> None:
-    rollup.touch(*DEMAND_METRICS)
+    """Settle the demand's status from its claims and mark the figures that can move: today's,
+    the day it had been met on (a new claim reopens it), and the day it was collected on (the
+    share of that day's demands met)."""
+    before = Demand.objects.filter(pk=demand_id).values_list("created_at", "fulfilled_at").first()
     _settle(demand_id)
+    _touch_demand(*(before or ()))
+
+
+def _touch_demand(*moments) -> None:
+    rollup.touch(*DEMAND_METRICS)
+    for moment in {m for m in moments if m is not None}:
+        rollup.touch(*DEMAND_METRICS, day=timezone.localtime(moment).date())
 
 
 def _settle(demand_id: int) -> None:
@@ -299,6 +311,14 @@ def project_create(*, node: GridNode, title: str, owner_name: str, demands=(), *
 def project_move(*, project: Project, action: str) -> Project:
     current = Project.objects.select_for_update().get(pk=project.pk)
     move = PROJECT.check(action, current.status)
+    if (
+        move.target == ProjectStatus.CANCELLED
+        and current.claims.filter(status__in=ACTIVE_CLAIM_STATUSES).exists()
+    ):
+        # As with a demand: whoever took the project on withdraws first.
+        raise ConflictError(
+            _("Someone is working on this project; withdraw the claim first."), code="claimed"
+        )
     Project.objects.filter(pk=project.pk).update(status=move.target)
     current.refresh_from_db()
     return current
@@ -313,8 +333,18 @@ def _roll_up(project_id: int) -> None:
     Project.objects.filter(pk=project_id).update(progress=progress)
 
 
+def _open_project(project_id: int) -> None:
+    """A completed or cancelled project's milestones are its record: they no longer change."""
+    status = (
+        Project.objects.select_for_update().filter(pk=project_id).values_list("status", flat=True).first()
+    )
+    if status in (ProjectStatus.COMPLETED, ProjectStatus.CANCELLED):
+        raise ConflictError(_("This project is over; its milestones no longer change."), code="project_over")
+
+
 @transaction.atomic
 def milestone_add(*, project: Project, title: str, due_on=None, weight: int = 1) -> Milestone:
+    _open_project(project.pk)
     milestone = Milestone(project=project, title=title.strip(), due_on=due_on, weight=weight)
     milestone.full_clean()
     milestone.save()
@@ -326,11 +356,26 @@ def milestone_add(*, project: Project, title: str, due_on=None, weight: int = 1)
 def milestone_progress(*, milestone: Milestone, progress: int) -> Milestone:
     if not 0 <= progress <= 100:
         raise ValidationError({"progress": _("Progress is 0 to 100.")})
+    _open_project(milestone.project_id)
     Milestone.objects.filter(pk=milestone.pk).update(
         progress=progress, done_on=timezone.localdate() if progress == 100 else None
     )
     _roll_up(milestone.project_id)
     milestone.refresh_from_db()
+    return milestone
+
+
+@transaction.atomic
+def milestone_update(*, milestone: Milestone, **changes) -> Milestone:
+    """A milestone's title, due date or weight; the project's progress is weighed again."""
+    _open_project(milestone.project_id)
+    apply = {field: value for field, value in changes.items() if field in ("title", "due_on", "weight")}
+    for field, value in apply.items():
+        setattr(milestone, field, value.strip() if isinstance(value, str) else value)
+    milestone.full_clean()
+    if apply:
+        milestone.save(update_fields=list(apply))
+    _roll_up(milestone.project_id)
     return milestone
 
 

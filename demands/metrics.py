@@ -11,12 +11,21 @@ from grid.rollup import Dimension, Metric, records_of, register
 # response times of the day it was accepted on; rating a closed ticket alters the rating coverage
 # of the day it was closed on.
 RECEIVED_METRICS = ("tickets_received",)
+# Of the tickets received on a day, how many are closed now: the closure rate of any period
+# (closed ÷ received, 0–100 %), changing on the day received whenever one closes or reopens.
+CLOSED_OF_RECEIVED = ("tickets_received_closed",)
 RESPONSE_METRICS = ("response_minutes",)
 CLOSED_METRICS = ("tickets_closed", "tickets_on_time", "resolution_minutes", "rating_coverage")
 RATING_METRICS = ("satisfaction", "rating_sum")
 RATED_ON_CLOSED_DAY = ("rating_coverage",)
-TICKET_METRICS = RECEIVED_METRICS + RESPONSE_METRICS + CLOSED_METRICS + RATING_METRICS
-DEMAND_METRICS = ("demands_collected", "demands_fulfilled", "wishes_collected", "wishes_fulfilled")
+TICKET_METRICS = RECEIVED_METRICS + CLOSED_OF_RECEIVED + RESPONSE_METRICS + CLOSED_METRICS + RATING_METRICS
+DEMAND_METRICS = (
+    "demands_collected",
+    "demands_fulfilled",
+    "demands_collected_fulfilled",
+    "wishes_collected",
+    "wishes_fulfilled",
+)
 
 
 def register_metrics() -> None:
@@ -39,6 +48,15 @@ def register_metrics() -> None:
             lambda: Count("id"),
             dimensions=("category__code", "source"),
             records=tickets_records(),
+        ),
+        Metric(
+            "tickets_received_closed",
+            _("Tickets received, closed since"),
+            lambda: Ticket.objects.filter(status="closed"),
+            "node__path",
+            "created_at",
+            lambda: Count("id"),
+            records=tickets_records(status__exact="closed"),
         ),
         Metric(
             "tickets_closed",
@@ -120,14 +138,26 @@ def register_metrics() -> None:
             denominator=lambda: Count("id"),
             records=tickets_records("rated_at"),
         ),
+        # A cancelled demand (withdrawn, a duplicate) was never a need to meet: it is not counted.
         Metric(
             "demands_collected",
             _("Demands collected"),
-            Demand.objects.all,
+            lambda: Demand.objects.exclude(status="cancelled"),
             "node__path",
             "created_at",
             lambda: Count("id"),
-            records=demand_records(),
+            records=demand_records(status__in="open,claimed,fulfilled"),
+        ),
+        # Of the demands collected on a day, how many are met now: the fulfilment rate of any
+        # period (fulfilled ÷ collected, 0–100 %).
+        Metric(
+            "demands_collected_fulfilled",
+            _("Demands collected, fulfilled since"),
+            lambda: Demand.objects.filter(status="fulfilled"),
+            "node__path",
+            "created_at",
+            lambda: Count("id"),
+            records=demand_records(status__exact="fulfilled"),
         ),
         Metric(
             "demands_fulfilled",
@@ -141,11 +171,11 @@ def register_metrics() -> None:
         Metric(
             "wishes_collected",
             _("Micro-wishes collected"),
-            lambda: Demand.objects.filter(is_micro_wish=True),
+            lambda: Demand.objects.filter(is_micro_wish=True).exclude(status="cancelled"),
             "node__path",
             "created_at",
             lambda: Count("id"),
-            records=demand_records(is_micro_wish__exact=1),
+            records=demand_records(is_micro_wish__exact=1, status__in="open,claimed,fulfilled"),
         ),
         Metric(
             "wishes_fulfilled",

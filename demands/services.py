@@ -16,6 +16,7 @@ from demands import workflow
 from demands.choices import Level, RatingSource, TicketSource, TicketStatus
 from demands.metrics import (
     CLOSED_METRICS,
+    CLOSED_OF_RECEIVED,
     RATED_ON_CLOSED_DAY,
     RATING_METRICS,
     RECEIVED_METRICS,
@@ -197,14 +198,18 @@ def _touch_metrics(
     closed_at: datetime.datetime | None,
     accepted_at: datetime.datetime | None,
     changes: dict,
+    created_at: datetime.datetime | None = None,
 ) -> None:
     """Mark the metric cells a transition changes: closing counts today; leaving the closed
-    status (a reopen) uncounts the day the ticket had been closed on; accepting counts today's
-    response times, and clearing an acceptance uncounts the day it was made on."""
+    status (a reopen) uncounts the day the ticket had been closed on; either changes the closed
+    share of the day it was received on; accepting counts today's response times, and clearing
+    an acceptance uncounts the day it was made on."""
     if after == TicketStatus.CLOSED:
         rollup.touch(*CLOSED_METRICS)
     elif before == TicketStatus.CLOSED and closed_at is not None:
         rollup.touch(*CLOSED_METRICS, day=timezone.localtime(closed_at).date())
+    if TicketStatus.CLOSED in (before, after) and before != after and created_at is not None:
+        rollup.touch(*CLOSED_OF_RECEIVED, day=timezone.localtime(created_at).date())
     if "accepted_at" in changes:
         if accepted_at is not None:
             rollup.touch(*RESPONSE_METRICS, day=timezone.localtime(accepted_at).date())
@@ -225,8 +230,12 @@ def _move(
     """Apply one transition with a conditional UPDATE and record it; refuse it if the ticket
     moved on meanwhile (another worker took it) or the move is not allowed from its status."""
     step = workflow.transition(action)
-    found = Ticket.objects.filter(pk=ticket.pk).values_list("status", "closed_at", "accepted_at").first()
-    current, closed_at, accepted_at = found or (None, None, None)
+    found = (
+        Ticket.objects.filter(pk=ticket.pk)
+        .values_list("status", "closed_at", "accepted_at", "created_at")
+        .first()
+    )
+    current, closed_at, accepted_at, created_at = found or (None, None, None, None)
     if current not in step.sources:
         workflow.refuse(action, current)
     rows = Ticket.objects.filter(pk=ticket.pk, status=current)
@@ -235,7 +244,7 @@ def _move(
     updated = rows.update(status=step.target, updated_at=timezone.now(), **changes)
     if not updated:
         raise ConflictError(_("Someone else acted on this ticket just now; reload it."), code="ticket_taken")
-    _touch_metrics(current, step.target, closed_at, accepted_at, changes)
+    _touch_metrics(current, step.target, closed_at, accepted_at, changes, created_at)
     _event(
         ticket,
         action,

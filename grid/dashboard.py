@@ -41,7 +41,9 @@ def _key(metric: str, dimension: str) -> str:
 FIGURES = [
     Figure("received", _("Tickets received"), "tickets_received", cumulative=True, neutral=True),
     Figure("closed", _("Tickets closed"), "tickets_closed", cumulative=True),
-    Figure("closure_rate", _("Closure rate"), "tickets_closed", "tickets_received", percent=True),
+    # Rates of a period's intake: of the tickets received (demands collected) in the period, the
+    # share closed (met) by now. Never above 100 %, unlike closings in the period ÷ intake.
+    Figure("closure_rate", _("Closure rate"), "tickets_received_closed", "tickets_received", percent=True),
     Figure("on_time_rate", _("Closed on time"), "tickets_on_time", "", percent=True),
     Figure("satisfaction", _("Satisfaction"), "satisfaction", "", percent=True),
     Figure("mean_rating", _("Mean rating"), "rating_sum", "", decimals=2),
@@ -83,7 +85,13 @@ FIGURES = [
         dimension="p=90",
         lower_is_better=True,
     ),
-    Figure("fulfilment", _("Demand fulfilment rate"), "demands_fulfilled", "demands_collected", percent=True),
+    Figure(
+        "fulfilment",
+        _("Demand fulfilment rate"),
+        "demands_collected_fulfilled",
+        "demands_collected",
+        percent=True,
+    ),
     Figure("events", _("Service events"), "events_held", cumulative=True),
     Figure("person_times", _("Person-times served"), "person_times", cumulative=True),
     Figure("volunteer_hours", _("Volunteer hours"), "volunteer_hours", decimals=1, cumulative=True),
