@@ -93,3 +93,29 @@ def test_the_fulfilment_rate_is_the_met_share_of_the_periods_demands(demo, clien
     assert before["fulfilment"]["value"] == 100
     listed = client.get(now["fulfilment"]["records"])
     assert listed.status_code == 200 and listed.context["cl"].result_count == 0
+
+
+def test_the_upgrade_fills_the_new_rates_for_every_intake_day(loop):
+    import importlib
+
+    from django.apps import apps
+
+    upgrade = importlib.import_module("demands.migrations.0009_intake_rates")
+    last, _this = _months()
+    ticket = _closed(loop, loop.ticket())
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=_at(last))
+    MetricValue.objects.filter(metric="tickets_received_closed").delete()  # as before the upgrade
+    DirtyCell.objects.all().delete()
+    upgrade.mark_days(apps, None)
+    assert ("tickets_received_closed", last) in set(DirtyCell.objects.values_list("metric", "day"))
+    rollup.rollup_dirty_cells()
+    street = loop.demo.beihai
+    low, high = rollup.period_bounds(last, rollup.period_end("month", last))
+    direct = Ticket.objects.filter(
+        node__path__startswith=street.path, status="closed", created_at__gte=low, created_at__lt=high
+    ).count()
+    cell = MetricValue.objects.get(
+        node=street, metric="tickets_received_closed", period_kind="month", period_start=last, dimension=""
+    )
+    assert direct >= 1 and cell.value == direct
+    assert not DirtyCell.objects.exists()
