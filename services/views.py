@@ -1,7 +1,7 @@
 import segno
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -265,10 +265,14 @@ def leaderboard(request):
     of grids in rank order, for the whole street or one community, in a fixed number of queries."""
     from django.core.paginator import Paginator
 
-    rounds = scope_queryset(
-        AssessmentRound.objects.select_related("street"),
-        request.user,
-        permission="services.view_assessmentround",
+    # The street's office sees its rounds, drafts too; a community office or grid sees the
+    # published rounds its own grids are ranked in (a leaderboard per community), with their rows.
+    own = scope_queryset(
+        AssessmentRound.objects.all(), request.user, permission="services.view_assessmentround"
+    ).values("pk")
+    ranked_here = selectors.assessment_list(user=request.user).values("round_id")
+    rounds = AssessmentRound.objects.select_related("street").filter(
+        Q(pk__in=own) | Q(status="published", pk__in=ranked_here)
     )
     round_id = parse_id(request.GET.get("round"))
     round_ = (
