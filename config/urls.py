@@ -31,6 +31,7 @@ urlpatterns = [
     path("m/visits/", services_views.mobile_visits, name="mobile-visits"),
     path("m/visits/<int:household_id>/new/", services_views.mobile_visit_new, name="mobile-visit-new"),
     path("m/events/", services_views.mobile_events, name="mobile-events"),
+    path("m/points/", services_views.mobile_points, name="mobile-points"),
     path("m/events/<int:pk>/", services_views.mobile_event_signin, name="mobile-event-signin"),
     path("e/<str:code>/", services_views.self_checkin, name="event-checkin"),
     path("services/programmes/<int:pk>/", services_views.programme_eligible, name="programme-eligible"),

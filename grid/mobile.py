@@ -22,4 +22,5 @@ def register(entry: MenuEntry) -> None:
 
 
 def entries_for(user) -> list[MenuEntry]:
-    return [entry for entry in MENU if user.has_perm(entry.permission)]
+    """The entries the user's rights open; an entry with no permission is everyone's own page."""
+    return [entry for entry in MENU if not entry.permission or user.has_perm(entry.permission)]

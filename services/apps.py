@@ -22,3 +22,4 @@ class ServicesConfig(AppConfig):
         mobile.register(
             mobile.MenuEntry("mobile-events", _("Events and sign-in"), "services.view_serviceevent", 25)
         )
+        mobile.register(mobile.MenuEntry("mobile-points", _("My points"), "", 40))

@@ -103,6 +103,43 @@ def mobile_events(request):
     return render(request, "mobile/events.html", {"events": events})
 
 
+@login_required
+def mobile_points(request):
+    """My points (时间银行): the balance of each of my accounts, its latest movements, and what the
+    communities offer for them (exchanged at the community office). Only my own accounts."""
+    from django.db.models import Sum
+
+    from services.models import PointsAccount, PointsEntry, Reward
+
+    accounts = list(
+        PointsAccount.objects.filter(Q(user=request.user) | Q(member__user=request.user))
+        .select_related("community")
+        .annotate(total=Sum("entries__amount"))
+        .order_by("community__path")
+    )
+    entries = (
+        PointsEntry.objects.filter(account__in=[account.pk for account in accounts])
+        .select_related("transaction", "account__community")
+        .order_by("-transaction__created_at", "-pk")[:30]
+    )
+    rewards = (
+        Reward.objects.filter(community__in=[account.community_id for account in accounts], is_active=True)
+        .exclude(stock=0)
+        .select_related("community")
+        .order_by("cost", "name")[:30]
+    )
+    return render(
+        request,
+        "mobile/points.html",
+        {
+            "accounts": accounts,
+            "entries": list(entries),
+            "rewards": list(rewards),
+            "several": len(accounts) > 1,
+        },
+    )
+
+
 CANDIDATES_SHOWN = 200
 
 

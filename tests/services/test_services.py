@@ -470,3 +470,28 @@ def test_a_cancelled_event_shows_as_such_on_the_phone_and_offers_no_sign_in(area
     assert f"/m/events/{event.pk}/" not in page
     signin = client.get(f"/m/events/{event.pk}/").content.decode()
     assert "活动已取消" in signin and 'type="submit"' not in signin
+
+
+def test_a_volunteer_sees_their_own_points_and_the_rewards_on_the_phone(
+    area, client, django_assert_max_num_queries
+):
+    volunteer, other = area.demo.user("bhxc_volunteer"), area.demo.user("bhxc_g1_a")
+    for person, hours in ((volunteer, 3), (other, 2)):
+        event = _event(area, hours=hours)
+        services.sign_in(event=event, role="volunteer", user=person)
+        services.award_points(event=event, actor=None)
+    Reward.objects.create(community=area.demo.beihai, name="理发券", kind="service", cost=20)
+    Reward.objects.create(community=area.demo.beihai, name="已兑完", kind="goods", cost=5, stock=0)
+    mine = services.balance(services.account_for(community=area.demo.beihai, user=volunteer))
+    assert mine > 0
+    client.force_login(volunteer)
+    assert "/m/points/" in client.get("/m/").content.decode()
+    with django_assert_max_num_queries(8):
+        page = client.get("/m/points/")
+    text = page.content.decode()
+    assert page.context["accounts"][0].total == mine and f">{mine}<" in text
+    assert [entry.amount for entry in page.context["entries"]] == [mine]
+    assert "理发券" in text and "已兑完" not in text
+    client.force_login(area.demo.user("c002_secretary"))  # no account here: nothing of anyone's
+    nobody = client.get("/m/points/")
+    assert nobody.context["accounts"] == [] and nobody.context["entries"] == []
