@@ -191,6 +191,38 @@ class BookingInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+@admin.register(ResourceBooking)
+class ResourceBookingAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Bookings of the community's resources; a booking no longer needed is released here."""
+
+    list_display = [
+        "resource",
+        "quantity",
+        "purpose",
+        "project",
+        "demand",
+        "status",
+        "booked_by",
+        "booked_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["resource", "project", "demand", "booked_by"]
+    search_fields = ["purpose", "resource__title"]
+    actions = ["release"]
+
+    def has_add_permission(self, request):
+        return False  # booked from the resource list (its "book" action), never typed in here
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in ResourceBooking._meta.fields]
+
+    @admin.action(
+        description=_("Cancel the selected bookings (the quantity is free again)"), permissions=["change"]
+    )
+    def release(self, request, queryset):
+        run_for_each(self, request, queryset, lambda booking: lists.booking_cancel(booking=booking))
+
+
 class BookForm(admin.helpers.ActionForm):
     quantity = forms.IntegerField(label=_("Quantity"), required=False, min_value=1)
     purpose = forms.CharField(label=_("Purpose"), required=False, max_length=200)

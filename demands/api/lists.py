@@ -94,6 +94,10 @@ class ResourceSerializer(ScopedModelSerializer):
         return lists.resource_offer(**validated_data)
 
 
+class CancelBookingSerializer(serializers.Serializer):
+    booking = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
 class BookingSerializer(ScopedModelSerializer):
     class Meta:
         model = ResourceBooking
@@ -380,7 +384,18 @@ class ResourceViewSet(_Actions, ScopedReadCreateViewSet):
     selector = selectors.resource_list
     serializer_class = ResourceSerializer
     filterset_class = _filterset(Resource, {"kind": django_filters.CharFilter()})
-    action_permissions = {"book": "change", "withdraw": "change"}
+    action_permissions = {"book": "change", "withdraw": "change", "cancel_booking": "change"}
+
+    @extend_schema(request=CancelBookingSerializer, responses=BookingSerializer)
+    @action(detail=True, methods=["post"], url_path="cancel-booking")
+    def cancel_booking(self, request, pk=None):
+        """Release a booking of this resource: its quantity is free again."""
+        resource = self.get_object()
+        data = self._payload(CancelBookingSerializer)
+        booking = resource.bookings.filter(pk=data["booking"]).first()
+        if booking is None:
+            raise serializers.ValidationError({"booking": [_("No such booking of this resource.")]})
+        return Response(BookingSerializer(lists.booking_cancel(booking=booking)).data)
 
     @extend_schema(request=BookSerializer, responses=BookingSerializer)
     @action(detail=True, methods=["post"])

@@ -63,3 +63,35 @@ def test_a_demand_worked_on_by_two_is_not_made_single_claimant_under_them(board,
     page = client.post(url, data)
     assert page.status_code == 200 and "allows_multiple_claims" in page.context["adminform"].form.errors
     assert Demand.objects.get(pk=demand.pk).allows_multiple_claims
+
+
+def test_a_booking_no_longer_needed_is_released_through_the_api_or_the_admin(board, api_client, client):
+    from demands.models import Resource, ResourceBooking
+
+    chairs = lists.resource_offer(
+        community=board.community, unit=board.unit, kind="goods", title="轮椅", quantity=2
+    )
+    first, second = (
+        lists.resource_book(resource=chairs, quantity=1, purpose=purpose, actor=board.secretary)
+        for purpose in ("王奶奶出行", "李大爷复诊")
+    )
+    other = lists.resource_offer(
+        community=board.community, unit=board.unit, kind="venue", title="会议室", quantity=1
+    )
+    url = f"/api/v1/resources/{chairs.pk}/cancel-booking/"
+    api_client.force_authenticate(board.demo.user("c002_secretary"))
+    assert api_client.post(url, {"booking": first.pk}, format="json").status_code == 404
+    api_client.force_authenticate(board.secretary)
+    stranger = lists.resource_book(resource=other, quantity=1, purpose="开会", actor=board.secretary)
+    assert api_client.post(url, {"booking": stranger.pk}, format="json").status_code == 400
+    assert api_client.post(url, {"booking": "abc"}, format="json").status_code == 400
+    released = api_client.post(url, {"booking": first.pk}, format="json")
+    assert released.status_code == 200 and released.json()["status"] == "cancelled"
+    assert api_client.post(url, {"booking": first.pk}, format="json").status_code == 409
+    assert Resource.objects.get(pk=chairs.pk).remaining == 1
+    client.force_login(board.secretary)
+    client.post(
+        "/admin/demands/resourcebooking/", {"action": "release", "_selected_action": [second.pk]}, follow=True
+    )
+    assert ResourceBooking.objects.get(pk=second.pk).status == "cancelled"
+    assert Resource.objects.get(pk=chairs.pk).remaining == 2
