@@ -89,7 +89,48 @@ def node_move(*, node: GridNode, new_parent: GridNode) -> GridNode:
     validate_node_placement(parent=new_parent, level=node.level, node=node)
     GridNode.objects.move(node, new_parent, pos="last-child")
     GridNode.objects.filter(pk=node.pk).update(parent=new_parent, updated_at=timezone.now())
-    return GridNode.objects.get(pk=node.pk)
+    moved = GridNode.objects.get(pk=node.pk)
+    _rehome_party_organizations(moved)
+    return moved
+
+
+def _rehome_party_organizations(node: GridNode) -> None:
+    """After a move, each party organization serving in the moved subtree whose parent
+    organization serves elsewhere now goes under the organization of the same level at its new
+    place (a grid's branch under the new community's committee), as the placement rule requires;
+    with none there, the move is refused, saying what to set up first."""
+    steplen = GridNode.steplen
+    stranded = (
+        PartyOrganization.objects.filter(node__path__startswith=node.path, parent__isnull=False)
+        .exclude(parent__node__path__startswith=node.path)
+        .select_related("node", "parent", "parent__node")
+        .order_by("depth")
+    )
+    for organization in stranded:
+        parent = organization.parent
+        if organization.node.path.startswith(parent.node.path):
+            continue  # its parent still serves a node above its new place
+        above = [
+            organization.node.path[:end] for end in range(steplen, len(organization.node.path) + 1, steplen)
+        ]
+        new_parent = (
+            PartyOrganization.objects.filter(
+                level=parent.level, archived_at__isnull=True, node__path__in=above
+            )
+            .order_by("-node__depth")
+            .first()
+        )
+        if new_parent is None:
+            raise ValidationError(
+                {
+                    "parent": _(
+                        "%(org)s would have no %(level)s above it at the new place; set one up there first."
+                    )
+                    % {"org": organization.name, "level": PartyLevel(parent.level).label}
+                }
+            )
+        PartyOrganization.objects.move(organization, new_parent, pos="last-child")
+        PartyOrganization.objects.filter(pk=organization.pk).update(parent=new_parent)
 
 
 @transaction.atomic
@@ -218,6 +259,16 @@ def party_organization_update(*, organization: PartyOrganization, **changes) -> 
             pk=organization.parent_id
         )
         validate_party_placement(parent=parent, level=organization.level, node=changes["node"])
+        # Its own organizations must still serve within the node it now serves.
+        outside = (
+            PartyOrganization.objects.filter(path__startswith=organization.path, archived_at__isnull=True)
+            .exclude(pk=organization.pk)
+            .exclude(node__path__startswith=changes["node"].path)
+        )
+        if outside.exists():
+            raise ValidationError(
+                {"node": _("Its own organizations serve outside that node; move or archive them first.")}
+            )
     apply_changes(organization, changes, {"name", "secretary_name", "established_on", "node"})
     organization.full_clean(exclude=_TREE_FIELDS)
     organization.save(update_fields=list(changes))

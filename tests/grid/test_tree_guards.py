@@ -125,3 +125,43 @@ def test_a_reward_is_offered_by_a_community(demo, client):
     assert page.status_code == 200 and "community" in page.context["adminform"].form.errors
     client.post("/admin/services/reward/add/", {**form, "community": demo.beihai.pk})
     assert list(Reward.objects.values_list("community", flat=True)) == [demo.beihai.pk]
+
+
+def test_a_grid_moved_to_another_community_takes_its_party_branch_under_the_new_committee(demo, api_client):
+    from grid.choices import PartyLevel
+    from grid.models import PartyOrganization
+
+    grid = demo.grid_a
+    branch = PartyOrganization.objects.get(node=grid, level=PartyLevel.GRID_BRANCH)
+    groups = set(PartyOrganization.objects.filter(parent=branch).values_list("pk", flat=True))
+    api_client.force_authenticate(demo.user("wys_staff"))
+    answer = api_client.patch(f"/api/v1/nodes/{grid.pk}/", {"parent": demo.other_community.pk}, format="json")
+    assert answer.status_code == 200, answer.content
+    branch = PartyOrganization.objects.select_related("parent__node").get(pk=branch.pk)
+    assert branch.parent.node == demo.other_community
+    assert branch.parent.level == PartyLevel.COMMUNITY_COMMITTEE
+    assert branch.path.startswith(branch.parent.path)  # the tree path moved with the parent
+    assert set(PartyOrganization.objects.filter(parent=branch).values_list("pk", flat=True)) == groups
+    assert all(
+        child.path.startswith(branch.path) for child in PartyOrganization.objects.filter(parent=branch)
+    )
+    # With no committee at the new place, the move is refused and nothing moves.
+    PartyOrganization.objects.filter(node=demo.beihai, level=PartyLevel.COMMUNITY_COMMITTEE).update(
+        archived_at="2026-01-01T00:00:00+08:00"
+    )
+    back = api_client.patch(f"/api/v1/nodes/{grid.pk}/", {"parent": demo.beihai.pk}, format="json")
+    assert back.status_code == 400 and "parent" in back.json()
+    assert GridNode.objects.get(pk=grid.pk).parent_id == demo.other_community.pk
+
+
+def test_an_organization_does_not_move_away_from_its_own_branches(demo, api_client):
+    from grid.choices import PartyLevel
+    from grid.models import PartyOrganization
+
+    committee = PartyOrganization.objects.get(node=demo.beihai, level=PartyLevel.COMMUNITY_COMMITTEE)
+    api_client.force_authenticate(demo.user("wys_staff"))
+    answer = api_client.patch(
+        f"/api/v1/party-organizations/{committee.pk}/", {"node": demo.other_community.pk}, format="json"
+    )
+    assert answer.status_code == 400 and "node" in answer.json()
+    assert PartyOrganization.objects.get(pk=committee.pk).node == demo.beihai
