@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from demands.choices import (
     ACTIVE_CLAIM_STATUSES,
@@ -121,7 +122,18 @@ def registration_withdraw(*, registration: CommunityRegistration) -> CommunityRe
     if was not in (RegistrationStatus.PENDING, RegistrationStatus.ACCEPTED):
         raise ConflictError(_("This registration is no longer in force."), code="not_in_force")
     CommunityRegistration.objects.filter(pk=registration.pk).update(status=RegistrationStatus.WITHDRAWN)
-    member = registration.member
+    # A party that leaves the community gives back what it had taken on there: the demands open
+    # again for others instead of waiting on someone no longer registered.
+    unit, member = registration.unit, registration.member
+    for claim in Claim.objects.filter(
+        claimant_filter(unit=unit, member=member),
+        community=registration.community,
+        status__in=ACTIVE_CLAIM_STATUSES,
+    ):
+        claim_withdraw(
+            claim=claim,
+            note=recorded_text(gettext_lazy("The registration with the community was withdrawn.")),
+        )
     if was == RegistrationStatus.ACCEPTED and member is not None and member.user_id is not None:
         Assignment.objects.filter(
             user_id=member.user_id, node=registration.community, role=Role.VOLUNTEER, ended_on__isnull=True

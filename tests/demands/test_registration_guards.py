@@ -134,3 +134,24 @@ def test_two_registration_posts_at_once_answer_201_and_409_never_500(board):
 
     outcomes = _race(post, post)
     assert sorted(value for _kind, value in outcomes) in ([201, 400], [201, 409]), outcomes
+
+
+@pytest.mark.django_db
+def test_a_unit_leaving_the_community_gives_back_what_it_had_claimed(board):
+    from demands.choices import ClaimStatus, DemandStatus
+    from demands.models import Claim, Demand
+
+    registration = CommunityRegistration.objects.get(community=board.community, unit=board.unit)
+    taken = lists.claim_create(demand=board.demand(), unit=board.unit, actor=board.secretary)
+    lists.claim_start(claim=taken)
+    done = lists.claim_create(demand=board.demand(title="送餐"), unit=board.unit, actor=board.secretary)
+    lists.claim_fulfil(claim=done, rating=5)
+    other = lists.claim_create(
+        demand=board.demand(title="理发"), unit=board.other_unit, actor=board.secretary
+    )
+    lists.registration_withdraw(registration=registration)
+    statuses = dict(Claim.objects.values_list("pk", "status"))
+    assert statuses[taken.pk] == ClaimStatus.WITHDRAWN
+    assert statuses[done.pk] == ClaimStatus.FULFILLED and statuses[other.pk] == ClaimStatus.CLAIMED
+    assert Demand.objects.get(pk=taken.demand_id).status == DemandStatus.OPEN
+    assert "报到" in Claim.objects.get(pk=taken.pk).note
