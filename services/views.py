@@ -302,14 +302,10 @@ def leaderboard(request):
     of grids in rank order, for the whole street or one community, in a fixed number of queries."""
     from django.core.paginator import Paginator
 
-    # The street's office sees its rounds, drafts too; a community office or grid sees the
-    # published rounds its own grids are ranked in (a leaderboard per community), with their rows.
-    own = scope_queryset(
-        AssessmentRound.objects.all(), request.user, permission="services.view_assessmentround"
-    ).values("pk")
-    ranked_here = selectors.assessment_list(user=request.user).values("round_id")
-    rounds = AssessmentRound.objects.select_related("street").filter(
-        Q(pk__in=own) | Q(status="published", pk__in=ranked_here)
+    rounds = scope_queryset(
+        AssessmentRound.objects.select_related("street"),
+        request.user,
+        permission="services.view_assessmentround",
     )
     round_id = parse_id(request.GET.get("round"))
     round_ = (
