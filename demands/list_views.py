@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from demands import lists, selectors
@@ -14,6 +15,7 @@ from demands.forms import IdempotentForm
 from demands.models import Claim, Demand, Topic
 from grid.choices import NodeLevel
 from grid.errors import ConflictError
+from grid.i18n import recorded_text
 from grid.idempotency import run_once, scope_for
 from grid.models import GridNode
 from grid.ratelimit import client_ip, hit
@@ -72,7 +74,31 @@ def mobile_wishes(request):
     )
     form = IdempotentForm(request.POST or None)
     error = None
-    if request.method == "POST":
+    if request.method == "POST" and "withdraw" in request.POST:
+        # Giving back my own claim: the wish opens again for others.
+        mine = get_object_or_404(
+            Claim.objects.filter(member__in=memberships), pk=parse_id(request.POST.get("withdraw")) or 0
+        )
+        if form.is_valid():
+
+            def give_back():
+                lists.claim_withdraw(
+                    claim=mine, note=recorded_text(gettext_lazy("Given back by the claimant."))
+                )
+                return 200, {"claim": mine.pk}
+
+            try:
+                run_once(
+                    scope=scope_for(request),
+                    key=form.cleaned_data["idempotency_key"],
+                    endpoint=request.path,
+                    request=request,
+                    action=give_back,
+                )
+                return redirect("mobile-wishes")
+            except (ConflictError, ValidationError) as refusal:
+                error = getattr(refusal, "message", None) or "; ".join(refusal.messages)
+    elif request.method == "POST":
         demand = get_object_or_404(
             selectors.demand_list(user=request.user), pk=parse_id(request.POST.get("demand")) or 0
         )

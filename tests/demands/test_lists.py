@@ -360,3 +360,30 @@ def test_a_record_can_point_only_at_records_the_caller_may_see(board, api_client
         "/api/v1/demands/", {**values, "beneficiary_resident": register.elder.pk}, format="json"
     )
     assert near.status_code == 201, near.json()
+
+
+@pytest.mark.django_db
+def test_a_member_gives_back_their_own_claim_on_the_phone_and_no_one_elses(board, client):
+    account = UserFactory(home_node=board.community, is_staff=False)
+    board.member.user = account
+    board.member.save(update_fields=["user"])
+    registration = lists.registration_request(community=board.community, member=board.member)
+    lists.registration_decide(registration=registration, accept=True, actor=board.secretary)
+    wish = board.demand(is_micro_wish=True, title="想要一台收音机", kind="goods")
+    mine = lists.claim_create(demand=wish, member=board.member, actor=account)
+    theirs = lists.claim_create(
+        demand=board.demand(is_micro_wish=True, title="老花镜", kind="goods"),
+        unit=board.unit,
+        actor=board.secretary,
+    )
+    client.force_login(account)
+    page = client.get("/m/wishes/")
+    assert f'name="withdraw" value="{mine.pk}"' in page.content.decode()
+    key = page.context["form"].initial["idempotency_key"]
+    assert client.post("/m/wishes/", {"withdraw": theirs.pk, "idempotency_key": key}).status_code == 404
+    assert client.post("/m/wishes/", {"withdraw": "abc", "idempotency_key": key}).status_code == 404
+    client.post("/m/wishes/", {"withdraw": mine.pk, "idempotency_key": key})
+    client.post("/m/wishes/", {"withdraw": mine.pk, "idempotency_key": key})  # sent twice
+    assert Claim.objects.get(pk=mine.pk).status == ClaimStatus.WITHDRAWN
+    assert Claim.objects.get(pk=theirs.pk).status == ClaimStatus.CLAIMED
+    assert Demand.objects.get(pk=wish.pk).status == DemandStatus.OPEN
