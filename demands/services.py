@@ -94,6 +94,9 @@ def ticket_create(
     errors = {}
     if not category.is_active:
         errors["category"] = _("This category is no longer in use.")
+    # Read the place again under a lock: an archive of the place (which locks its whole subtree)
+    # either finishes first, and the report is refused, or waits for it and counts it as open.
+    node = GridNode.objects.select_for_update(no_key=True).get(pk=node.pk)
     if node.archived_at is not None:
         errors["node"] = _("This place is archived.")
     if source not in TicketSource.values:
@@ -463,15 +466,28 @@ def orphaned_tickets():
     """Tickets dispatched to or taken by someone who no longer works where they are: their
     account is disabled, or none of their current posts covers the ticket's place (the post
     ended, or they moved to another grid)."""
+    from demands.permissions import HANDLERS
+
     covering = (
         Assignment.objects.current()
-        .filter(user=OuterRef("assignee"), user__is_active=True, node__archived_at__isnull=True)
+        .filter(
+            user=OuterRef("assignee"),
+            user__is_active=True,
+            node__archived_at__isnull=True,
+            role__in=HANDLERS,  # a volunteer role there (双报到) handles no ticket
+        )
         .annotate(_prefix=Substr(OuterRef("node__path"), 1, Length("node__path")))
         .filter(node__path=F("_prefix"))
     )
-    return Ticket.objects.filter(
-        status__in=[TicketStatus.ASSIGNED, TicketStatus.ACCEPTED], assignee__isnull=False
-    ).exclude(Exists(covering))
+    # A ticket on an archived place has no next handler there (it would come straight back):
+    # the office takes it on from the overdue list.
+    return (
+        Ticket.objects.filter(
+            status__in=[TicketStatus.ASSIGNED, TicketStatus.ACCEPTED], assignee__isnull=False
+        )
+        .filter(node__archived_at__isnull=True)
+        .exclude(Exists(covering))
+    )
 
 
 HANDOVER_BATCH = 1000

@@ -524,6 +524,16 @@ def dirty_spans(days) -> list[tuple[datetime.date, datetime.date]]:
     return [(start, end) for start, end in spans]
 
 
+def marks_for_span(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """The days to mark so that the job rolls [first, last] up as one span (`dirty_spans` merges
+    marks this close): one day in every SPAN_GAP_DAYS, and the last."""
+    days, day = [], first
+    while day < last:
+        days.append(day)
+        day += datetime.timedelta(days=SPAN_GAP_DAYS)
+    return [*days, last]
+
+
 def rollup_recent(days: int = 2) -> int:
     """The periodic job: recompute the last days (and so the current week, month, quarter, year)."""
     today = timezone.localdate()

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -91,7 +92,26 @@ def node_move(*, node: GridNode, new_parent: GridNode) -> GridNode:
     GridNode.objects.filter(pk=node.pk).update(parent=new_parent, updated_at=timezone.now())
     moved = GridNode.objects.get(pk=node.pk)
     _rehome_party_organizations(moved)
+    _mark_moved_figures()
     return moved
+
+
+def _mark_moved_figures() -> None:
+    """A move changes the ancestors of every record below the node, so every figure of the old
+    and the new ancestors, on every day: each metric is marked from its first record to today,
+    and the incremental job recomputes them (nearby days as one span). Moves are rare."""
+    from grid import rollup
+    from grid.models import DirtyCell
+
+    if not getattr(settings, "METRICS_ROLLUP_ON_COMMIT", True):
+        return
+    today = timezone.localdate()
+    marks = []
+    for metric in rollup.REGISTRY.values():
+        first = rollup.first_fact_day(metric) or today
+        marks += [DirtyCell(metric=metric.code, day=day) for day in rollup.marks_for_span(first, today)]
+    DirtyCell.objects.bulk_create(marks, batch_size=5000)
+    transaction.on_commit(rollup.schedule_incremental)
 
 
 def _rehome_party_organizations(node: GridNode) -> None:
@@ -139,6 +159,9 @@ def node_archive(*, node: GridNode) -> int:
     returns how many nodes were archived. Refused while work is open there (the apps say which:
     open tickets), which would otherwise stay with people who lose their posts with the node."""
     node = GridNode.objects.select_for_update().get(pk=node.pk)
+    # The whole subtree, locked: a report filed on a place below now either commits before the
+    # check that follows (and is counted) or waits and finds the place archived.
+    list(GridNode.objects.filter(path__startswith=node.path).select_for_update().values_list("pk", flat=True))
     node_archiving.send(sender=GridNode, node=node)
     moment = timezone.now()
     # One moment for the whole subtree: a restore brings back what was archived with it, and

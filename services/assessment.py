@@ -190,7 +190,8 @@ def figures(
             ),
             lambda r: float(r["v"] or 0),
         )
-        demands = Demand.objects.filter(node__path__startswith=street.path)
+        # Cancelled demands (withdrawn, duplicates) were never needs: as on the dashboards.
+        demands = Demand.objects.filter(node__path__startswith=street.path).exclude(status="cancelled")
         put(
             "demands_collected",
             _group(

@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -56,6 +57,7 @@ class NodeSerializer(serializers.ModelSerializer):
             geometry=validated_data.get("geometry"),
         )
 
+    @transaction.atomic  # a rename and a refused move: neither is kept
     def update(self, instance, validated_data):
         validated_data.pop("level", None)
         parent = validated_data.pop("parent", instance.parent)

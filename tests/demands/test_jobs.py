@@ -165,3 +165,44 @@ def test_the_sweep_hands_over_the_tickets_of_a_disabled_account(loop):
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.ASSIGNED and ticket.assignee == loop.worker_b
     assert Ticket.objects.get(pk=kept.pk).assignee == kept.assignee
+
+
+def test_only_a_post_that_handles_tickets_keeps_them_and_an_archived_place_is_left_to_the_office(loop):
+    from django.utils import timezone
+
+    from grid import services as grid_services
+    from grid.choices import Role
+    from grid.models import Assignment, GridNode
+
+    # Registered as a party member (双报到), the worker is also a volunteer of the community.
+    Assignment.objects.create(user=loop.worker_a, node=loop.demo.beihai, role=Role.VOLUNTEER)
+    taken = services.ticket_accept(ticket=loop.ticket(), actor=loop.worker_a)
+    post = Assignment.objects.current().get(user=loop.worker_a, node=loop.demo.grid_a, role="grid_worker")
+    grid_services.assignment_end(assignment=post)
+    taken.refresh_from_db()
+    assert (taken.assignee, taken.status) == (loop.worker_b, TicketStatus.ASSIGNED)
+
+    stuck = services.ticket_accept(ticket=loop.ticket(node=loop.building_b), actor=loop.worker_b)
+    GridNode.objects.filter(path__startswith=loop.demo.grid_b.path).update(archived_at=timezone.now())
+    for _ in range(2):  # no next handler there: the sweep leaves it, and never churns it
+        assert services.hand_over_orphaned() == 0
+    stuck.refresh_from_db()
+    assert stuck.status == TicketStatus.ACCEPTED and stuck.accepted_at is not None
+
+
+def test_a_report_on_a_place_archived_since_the_form_was_read_is_refused(loop):
+    from django.core.exceptions import ValidationError
+
+    from grid import services as grid_services
+    from grid.models import GridNode
+
+    building = GridNode.objects.get(pk=loop.building_a.pk)  # as the report's request read it
+    grid_services.node_archive(node=loop.demo.grid_a)
+    with pytest.raises(ValidationError) as refused:
+        loop.ticket(node=building)
+    assert "node" in refused.value.message_dict
+    assert (
+        not Ticket.objects.filter(node__path__startswith=loop.demo.grid_a.path)
+        .exclude(status__in=["closed", "rejected", "duplicate"])
+        .exists()
+    )

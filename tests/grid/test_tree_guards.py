@@ -165,3 +165,44 @@ def test_an_organization_does_not_move_away_from_its_own_branches(demo, api_clie
     )
     assert answer.status_code == 400 and "node" in answer.json()
     assert PartyOrganization.objects.get(pk=committee.pk).node == demo.beihai
+
+
+def test_a_move_recomputes_the_figures_of_the_old_and_new_ancestors(demo, api_client, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    from demands.models import Ticket
+    from grid import rollup
+    from grid.models import DirtyCell, MetricValue
+    from tests.demands.conftest import Loop
+
+    loop = Loop(demo)
+    earlier = timezone.now() - datetime.timedelta(days=40)
+    for _ in range(2):
+        Ticket.objects.filter(pk=loop.ticket().pk).update(created_at=earlier)
+    rollup.rebuild([rollup.REGISTRY["tickets_received"]])
+    day = timezone.localtime(earlier).date()
+
+    def received(node):
+        cell = MetricValue.objects.filter(
+            node=node, metric="tickets_received", period_kind="day", period_start=day, dimension=""
+        ).first()
+        return cell.value if cell else 0
+
+    before = (received(demo.beihai), received(demo.other_community))
+    settings.METRICS_ROLLUP_ON_COMMIT = True
+    DirtyCell.objects.all().delete()
+    api_client.force_authenticate(demo.user("wys_staff"))
+    moved = api_client.patch(
+        f"/api/v1/nodes/{demo.grid_a.pk}/", {"parent": demo.other_community.pk}, format="json"
+    )
+    assert moved.status_code == 200, moved.content
+    assert DirtyCell.objects.filter(metric="tickets_received").count() < 20  # a span, not every day
+    rollup.rollup_dirty_cells()
+    assert (received(demo.beihai), received(demo.other_community)) == (before[0] - 2, before[1] + 2)
+    # A rename with a refused move keeps neither.
+    refused = api_client.patch(
+        f"/api/v1/nodes/{demo.grid_a.pk}/", {"name": "改名", "parent": demo.grid_b.pk}, format="json"
+    )
+    assert refused.status_code == 400 and GridNode.objects.get(pk=demo.grid_a.pk).name != "改名"

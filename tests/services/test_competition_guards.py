@@ -111,3 +111,23 @@ def test_the_assessment_list_costs_the_same_queries_however_many_rounds(demo, cl
     for year in (2021, 2022, 2023, 2024):
         assessment_compute(street=demo.street, month=_last_month().replace(year=year))
     assert queries() == few
+
+
+def test_a_cancelled_demand_is_not_an_appeal_collected(demo):
+    from demands import lists
+    from demands.models import Demand
+
+    month = _last_month()
+    inside = timezone.make_aware(
+        datetime.datetime.combine(month + datetime.timedelta(days=3), datetime.time(9))
+    )
+    building = GridNode.objects.filter(path__startswith=demo.grid_a.path, level="building").first()
+    made = [
+        lists.demand_create(node=building, title=f"需求{n}", kind="facilities", source="visit")
+        for n in range(3)
+    ]
+    Demand.objects.filter(pk__in=[d.pk for d in made]).update(created_at=inside)
+    for demand in made[1:]:
+        lists.demand_cancel(demand=Demand.objects.get(pk=demand.pk))
+    values = assessment_compute(street=demo.street, month=month).assessments.get(grid=demo.grid_a).values
+    assert values["demands_collected"] == 1
