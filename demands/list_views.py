@@ -74,53 +74,41 @@ def mobile_wishes(request):
     )
     form = IdempotentForm(request.POST or None)
     error = None
+    action = None
     if request.method == "POST" and "withdraw" in request.POST:
         # Giving back my own claim: the wish opens again for others.
         mine = get_object_or_404(
             Claim.objects.filter(member__in=memberships), pk=parse_id(request.POST.get("withdraw")) or 0
         )
-        if form.is_valid():
 
-            def give_back():
-                lists.claim_withdraw(
-                    claim=mine, note=recorded_text(gettext_lazy("Given back by the claimant."))
-                )
-                return 200, {"claim": mine.pk}
+        def action():
+            lists.claim_withdraw(claim=mine, note=recorded_text(gettext_lazy("Given back by the claimant.")))
+            return 200, {"claim": mine.pk}
 
-            try:
-                run_once(
-                    scope=scope_for(request),
-                    key=form.cleaned_data["idempotency_key"],
-                    endpoint=request.path,
-                    request=request,
-                    action=give_back,
-                )
-                return redirect("mobile-wishes")
-            except (ConflictError, ValidationError) as refusal:
-                error = getattr(refusal, "message", None) or "; ".join(refusal.messages)
     elif request.method == "POST":
         demand = get_object_or_404(
             selectors.demand_list(user=request.user), pk=parse_id(request.POST.get("demand")) or 0
         )
         if not memberships:
             error = "no_membership"
-        elif form.is_valid():
+        else:
 
-            def claim():
+            def action():
                 made = lists.claim_create(demand=demand, member=memberships[0], actor=request.user)
                 return 201, {"claim": made.pk}
 
-            try:
-                run_once(
-                    scope=scope_for(request),
-                    key=form.cleaned_data["idempotency_key"],
-                    endpoint=request.path,
-                    request=request,
-                    action=claim,
-                )
-                return redirect("mobile-wishes")
-            except (ConflictError, ValidationError) as refusal:
-                error = getattr(refusal, "message", None) or "; ".join(refusal.messages)
+    if action is not None and form.is_valid():
+        try:
+            run_once(
+                scope=scope_for(request),
+                key=form.cleaned_data["idempotency_key"],
+                endpoint=request.path,
+                request=request,
+                action=action,
+            )
+            return redirect("mobile-wishes")
+        except (ConflictError, ValidationError) as refusal:
+            error = getattr(refusal, "message", None) or "; ".join(refusal.messages)
     mine = (
         Claim.objects.filter(member__in=memberships)
         .select_related("demand", "project")
