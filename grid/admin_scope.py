@@ -33,7 +33,27 @@ def _scoped_choices(related, request, model):
     )
 
 
-class ScopedAdminMixin:
+class ScopedChoicesMixin:
+    """Foreign-key and many-to-many choices: only related records within the subtree where the
+    user may write the page's model; a typed-in id of a record elsewhere is refused."""
+
+    def written_model(self):
+        return self.model
+
+    def formfield_for_foreignkey(self, db_field: ForeignKey, request, **kwargs):
+        related = db_field.related_model
+        if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
+            kwargs["queryset"] = _scoped_choices(related, request, self.written_model())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
+            kwargs["queryset"] = _scoped_choices(related, request, self.written_model())
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ScopedAdminMixin(ScopedChoicesMixin):
     """Lists, object pages and foreign-key choices limited to the user's scope."""
 
     def get_queryset(self, request):
@@ -110,36 +130,13 @@ class ScopedAdminMixin:
 
         return scoped, name, description
 
-    def formfield_for_foreignkey(self, db_field: ForeignKey, request, **kwargs):
-        related = db_field.related_model
-        if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
-            # Offer (and accept) only related objects within the subtree where this user may write.
-            kwargs["queryset"] = _scoped_choices(related, request, self.model)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        related = db_field.related_model
-        if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
-            # The same rule as a single choice: many choices offer (and accept) only what is in scope.
-            kwargs["queryset"] = _scoped_choices(related, request, self.model)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-
-class ScopedInlineMixin:
+class ScopedInlineMixin(ScopedChoicesMixin):
     """An inline's rows choose related records by the same rule, with the right the page writes
     its parent with: a typed-in id of a record elsewhere is refused like an unknown one."""
 
-    def formfield_for_foreignkey(self, db_field: ForeignKey, request, **kwargs):
-        related = db_field.related_model
-        if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
-            kwargs["queryset"] = _scoped_choices(related, request, self.parent_model)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        related = db_field.related_model
-        if hasattr(related, "SCOPE_NODE_FIELD") and "queryset" not in kwargs:
-            kwargs["queryset"] = _scoped_choices(related, request, self.parent_model)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+    def written_model(self):
+        return self.parent_model
 
 
 class SubtreeListFilter(admin.SimpleListFilter):
