@@ -45,11 +45,10 @@ def _refuse_with_open_tickets(sender, node, **kwargs):
     from django.core.exceptions import ValidationError
     from django.utils.translation import ngettext
 
-    from demands.choices import TicketStatus
+    from demands.choices import FINAL_STATUSES
     from demands.models import Ticket
 
-    finished = [TicketStatus.CLOSED, TicketStatus.REJECTED, TicketStatus.DUPLICATE]
-    count = Ticket.objects.filter(node__path__startswith=node.path).exclude(status__in=finished).count()
+    count = Ticket.objects.filter(node__path__startswith=node.path).exclude(status__in=FINAL_STATUSES).count()
     if count:
         raise ValidationError(
             ngettext(
