@@ -474,6 +474,22 @@ def touch(*codes: str, day: datetime.date | None = None) -> None:
     transaction.on_commit(schedule_incremental)
 
 
+def touch_history() -> None:
+    """Mark every metric from its first fact to today (same transaction), for a change that moves
+    records between ancestors everywhere (a node moved in the tree). Marks a week apart: the job
+    rolls each metric's history up as one span, not day by day."""
+    if not getattr(settings, "METRICS_ROLLUP_ON_COMMIT", True):
+        return
+    today = timezone.localdate()
+    marks = [
+        DirtyCell(metric=metric.code, day=day)
+        for metric in REGISTRY.values()
+        for day in marks_for_span(first_fact_day(metric) or today, today)
+    ]
+    DirtyCell.objects.bulk_create(marks, batch_size=5000)
+    transaction.on_commit(schedule_incremental)
+
+
 def schedule_incremental() -> None:
     from grid.tasks import rollup_dirty
 

@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -97,21 +96,11 @@ def node_move(*, node: GridNode, new_parent: GridNode) -> GridNode:
 
 
 def _mark_moved_figures() -> None:
-    """A move changes the ancestors of every record below the node, so every figure of the old
-    and the new ancestors, on every day: each metric is marked from its first record to today,
-    and the incremental job recomputes them (nearby days as one span). Moves are rare."""
+    """A move changes the ancestors of every record below the node: every figure of the old and
+    the new ancestors, on every day, is recomputed by the incremental job. Moves are rare."""
     from grid import rollup
-    from grid.models import DirtyCell
 
-    if not getattr(settings, "METRICS_ROLLUP_ON_COMMIT", True):
-        return
-    today = timezone.localdate()
-    marks = []
-    for metric in rollup.REGISTRY.values():
-        first = rollup.first_fact_day(metric) or today
-        marks += [DirtyCell(metric=metric.code, day=day) for day in rollup.marks_for_span(first, today)]
-    DirtyCell.objects.bulk_create(marks, batch_size=5000)
-    transaction.on_commit(rollup.schedule_incremental)
+    rollup.touch_history()
 
 
 def _rehome_party_organizations(node: GridNode) -> None:
