@@ -108,11 +108,11 @@ def ensure_events(target: int, per_event: int = 8) -> bool:
              raw AS (SELECT n, now() - random() * interval '365 days' AS starts
                      FROM generate_series(%s, %s) AS n)
         INSERT INTO services_serviceevent (title, organizer_kind, starts_at, ends_at, place, description,
-          beneficiary_count, checkin_code, kind_id, node_id)
+          beneficiary_count, checkin_code, kind_id, node_id, cancel_reason)
         SELECT 'bench', 'community', starts, starts + interval '2 hours', '', '', 10,
                'BENCH' || lpad(n::text, 9, '0'),
                kinds.ids[1 + n %% array_length(kinds.ids, 1)],
-               nodes.ids[1 + (n::bigint * 7919) %% array_length(nodes.ids, 1)]
+               nodes.ids[1 + (n::bigint * 7919) %% array_length(nodes.ids, 1)], ''
         FROM raw, nodes, kinds
         ORDER BY starts
         """,
