@@ -96,19 +96,16 @@ FIGURES = [
     Figure("person_times", _("Person-times served"), "person_times", cumulative=True),
     Figure("volunteer_hours", _("Volunteer hours"), "volunteer_hours", decimals=1, cumulative=True),
     Figure("visits", _("Home visits"), "visits_done", cumulative=True),
+    # Of the households due a visit in the period by their colour's cadence, those visited; kept
+    # per week and longer (a day shows none).
     Figure(
-        "visit_coverage",
-        _("Household visit coverage"),
-        "households_visited",
-        "households",
-        percent=True,
-        cumulative=True,
+        "visit_coverage", _("Household visit coverage"), "visit_coverage", "", percent=True, cumulative=True
     ),
     Figure(
         "key_visit_coverage",
         _("Red and yellow visit coverage"),
-        "key_households_visited",
-        "key_households",
+        "key_visit_coverage",
+        "",
         percent=True,
         cumulative=True,
     ),

@@ -65,6 +65,15 @@ class Metric:
     # Percentiles read off the metric's histogram breakdown (`grid.histogram`), kept per month,
     # quarter and year as breakdowns `p=50`, `p=90`.
     quantiles: tuple[int, ...] = ()
+    # A metric whose facts each belong to many periods (a household due a visit from one visit
+    # until the next) stages its own rows: `stage(spans)`, for spans (kind, lo, hi), returns SQL
+    # and parameters for (kind, leaf, period start, value, denominator) per period kind, leaf
+    # node and period in [lo, hi), read from every fact whatever its date, in one statement.
+    # Such a metric is `additive=False`.
+    stage: Callable[[list[tuple[str, datetime.date, datetime.date]]], tuple[str, list]] | None = None
+    kinds: tuple[str, ...] = PERIOD_KINDS  # the period kinds kept
+    # The first day with figures, where that is not the first fact's date.
+    first_day: Callable[[], datetime.date | None] | None = None
 
 
 REGISTRY: dict[str, Metric] = {}
@@ -291,10 +300,20 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
     last = end - datetime.timedelta(days=1)
     if not metric.additive:
         written = 0
-        for kind in PERIOD_KINDS:
-            lo, hi = period_start(kind, start), period_end(kind, period_start(kind, last))
-            sql.stage(metric, _facts_between(metric, lo, hi), _bucket(metric, kind), with_dimensions=False)
-            sql.ancestors()
+        spans = [
+            (kind, period_start(kind, start), period_end(kind, period_start(kind, last)))
+            for kind in metric.kinds
+        ]
+        if metric.stage is not None:  # every kind staged at once; their leaves' ancestors found once
+            sql.stage_all(*metric.stage(spans))
+        for kind, lo, hi in spans:
+            if metric.stage is not None:
+                sql.stage_kind(kind)
+            else:
+                sql.stage(
+                    metric, _facts_between(metric, lo, hi), _bucket(metric, kind), with_dimensions=False
+                )
+            sql.ancestors(add=metric.stage is not None)
             sql.cells_of_period(kind)
             written += sql.write(metric.code, [(kind, *EVER)] if full else [(kind, lo, hi)])
         return written
@@ -353,6 +372,8 @@ def _rollup_portable(metric: Metric, start: datetime.date, end: datetime.date) -
     if metric.date is None:
         month = period_start("month", timezone.localdate())
         return _write(metric, "month", [month], _rows_for(metric, metric.facts(), "month", max_depth))
+    if metric.stage is not None:
+        return _write_staged(metric, start, end)
     written = _write(
         metric,
         "day",
@@ -367,7 +388,34 @@ def _rollup_portable(metric: Metric, start: datetime.date, end: datetime.date) -
     return written
 
 
+def _write_staged(metric: Metric, start: datetime.date, end: datetime.date) -> int:
+    """A self-staged metric's cells of every kind, its leaf rows summed into every ancestor
+    (matched by materialized-path prefix) in the same statement."""
+    spans = []
+    for kind in metric.kinds:
+        starts = _period_starts(kind, start, end)
+        spans.append((kind, starts, starts[0], period_end(kind, starts[-1])))
+    select, params = metric.stage([(kind, lo, hi) for kind, _starts, lo, hi in spans])
+    rows: dict[str, list] = {kind: [] for kind in metric.kinds}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.kind, a.path, s.start, SUM(s.v), SUM(s.d) FROM (" + select + ") s "  # nosec B608
+            "JOIN grid_gridnode l ON l.id = s.leaf JOIN grid_gridnode a "
+            "ON substr(l.path, 1, length(a.path)) = a.path GROUP BY s.kind, a.path, s.start",
+            params,
+        )
+        for kind, path, day, value, denominator in cursor:
+            rows[kind].append((path, _as_date(day), "", value or 0, denominator))
+    return sum(_write(metric, kind, starts, rows[kind]) for kind, starts, _lo, _hi in spans)
+
+
+def _as_date(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
+
+
 def first_fact_day(metric: Metric) -> datetime.date | None:
+    if metric.first_day is not None:
+        return metric.first_day()
     if metric.date is None:
         return None
     first = metric.facts().order_by(metric.date).values_list(metric.date, flat=True).first()
@@ -474,20 +522,43 @@ def touch(*codes: str, day: datetime.date | None = None) -> None:
     transaction.on_commit(schedule_incremental)
 
 
-def touch_history() -> None:
-    """Mark every metric from its first fact to today (same transaction), for a change that moves
-    records between ancestors everywhere (a node moved in the tree). Marks a week apart: the job
-    rolls each metric's history up as one span, not day by day."""
+def touch_history(*codes: str) -> None:
+    """Mark the metrics (every metric, without `codes`) from their first fact to today, in the same
+    transaction, for a change that moves records between ancestors or periods everywhere (a node
+    moved in the tree, a visit cadence changed). Marks a week apart: the job rolls each metric's
+    history up as one span, not day by day."""
     if not getattr(settings, "METRICS_ROLLUP_ON_COMMIT", True):
         return
     today = timezone.localdate()
+    chosen = [REGISTRY[code] for code in codes if code in REGISTRY] if codes else REGISTRY.values()
     marks = [
         DirtyCell(metric=metric.code, day=day)
-        for metric in REGISTRY.values()
+        for metric in chosen
         for day in marks_for_span(first_fact_day(metric) or today, today)
     ]
     DirtyCell.objects.bulk_create(marks, batch_size=5000)
-    transaction.on_commit(schedule_incremental)
+    if marks:
+        transaction.on_commit(schedule_incremental)
+
+
+def touch_since(*codes: str, day: datetime.date) -> None:
+    """Mark the metrics from `day` to today: a change whose effect runs on to every later period
+    (a visit recorded late moves the household's later due dates)."""
+    today = timezone.localdate()
+    if day >= today:
+        touch(*codes, day=day)
+        return
+    if not getattr(settings, "METRICS_ROLLUP_ON_COMMIT", True):
+        return
+    marks = [
+        DirtyCell(metric=code, day=mark)
+        for code in dict.fromkeys(codes)
+        if code in REGISTRY
+        for mark in marks_for_span(day, today)
+    ]
+    if marks:
+        DirtyCell.objects.bulk_create(marks)
+        transaction.on_commit(schedule_incremental)
 
 
 def schedule_incremental() -> None:

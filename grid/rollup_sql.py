@@ -180,6 +180,24 @@ def stage(
         _temp(LEAF, select, [labels, *params])
 
 
+STAGED = "rollup_staged"
+
+
+def stage_all(select: str, params) -> None:
+    """A self-staged metric's rows of every kind, (kind, leaf, start, v, d), in one statement."""
+    _temp(STAGED, select, params)
+
+
+def stage_kind(kind: str) -> None:
+    """The staged rows of one kind, as the stage of that period kind."""
+    _temp(
+        LEAF,
+        f"SELECT s.leaf, s.start AS day, -1 AS dim, ''::text AS x, s.v, s.d FROM {STAGED} s "  # nosec B608
+        "WHERE s.kind = %s",
+        [kind],
+    )
+
+
 def _dimension_key(model, dimension):
     """(what the facts are grouped by, and where its label is read or None) for one dimension:
     `category__code` groups by `category_id` and reads the code from the category table."""
@@ -199,19 +217,30 @@ def _dimension_key(model, dimension):
     return dimension_expression(dimension), None
 
 
-def ancestors() -> None:
-    """(leaf, ancestor) for every distinct staged leaf and each of its ancestors, itself included."""
+def ancestors(add: bool = False) -> None:
+    """(leaf, ancestor) for every distinct staged leaf and each of its ancestors, itself included.
+    With `add`, a table this transaction already holds is kept and only the leaves it lacks are
+    added (period kinds staged one after the other over much the same leaves)."""
     step = GridNode.steplen
-    _temp(
-        ANCESTORS,
-        # Index lookups, one per leaf and one per (leaf, depth): left to itself, PostgreSQL
-        # takes generate_series for a thousand rows and hashes the whole tree, twice (OFFSET 0
-        # keeps each subquery a lookup).
-        "SELECT s.leaf, a.id AS anc FROM (SELECT DISTINCT leaf FROM rollup_leaf) s "  # nosec B608
+    leaves = "SELECT DISTINCT leaf FROM rollup_leaf"
+    kept = add and _count(
+        "SELECT count(*) FROM pg_class WHERE relname = %s AND relpersistence = 't'", [ANCESTORS]
+    )
+    if kept:
+        leaves += f" EXCEPT SELECT leaf FROM {ANCESTORS}"  # nosec B608
+    # Index lookups, one per leaf and one per (leaf, depth): left to itself, PostgreSQL
+    # takes generate_series for a thousand rows and hashes the whole tree, twice (OFFSET 0
+    # keeps each subquery a lookup).
+    select = (
+        f"SELECT s.leaf, a.id AS anc FROM ({leaves}) s "  # nosec B608
         "CROSS JOIN LATERAL (SELECT path FROM grid_gridnode WHERE id = s.leaf OFFSET 0) l "
         f"CROSS JOIN LATERAL generate_series({step}, length(l.path), {step}) AS cut "
-        "CROSS JOIN LATERAL (SELECT id FROM grid_gridnode WHERE path = substr(l.path, 1, cut) OFFSET 0) a",
+        "CROSS JOIN LATERAL (SELECT id FROM grid_gridnode WHERE path = substr(l.path, 1, cut) OFFSET 0) a"
     )
+    if not kept:
+        _temp(ANCESTORS, select)
+    elif _execute(f"INSERT INTO {ANCESTORS} {select}"):
+        _execute(f"ANALYZE {ANCESTORS}")
 
 
 def cells_from_days(

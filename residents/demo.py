@@ -90,6 +90,9 @@ class _People:
         return 3
 
 
+REGISTERED_DAYS_AGO = 730
+
+
 def _relation(head_age: int, age: int, index: int) -> str:
     if index == 1 and age >= 20 and abs(age - head_age) <= 12:
         return Relation.SPOUSE
@@ -159,6 +162,10 @@ def _build_community(
     Household.objects.bulk_create(households, batch_size=2000)
     if households and households[0].pk is None:
         households = list(Household.objects.filter(node__path__startswith=community.path).order_by("id"))
+    # Registered and given their colour when the community took up the system, two years ago: a
+    # household is due a visit from its registration, at the cadence of its colour at the time.
+    registered = timezone.now() - datetime.timedelta(days=REGISTERED_DAYS_AGO)
+    Household.objects.filter(pk__in=[household.pk for household in households]).update(created_at=registered)
 
     residents = []
     for household, ages in zip(households, plans, strict=True):
@@ -250,7 +257,7 @@ def _build_community(
                     CareTag(resident=member, kind=CareTagKind.LEFT_BEHIND_CHILD, since=_since(rnd, today))
                 )
         household.colour = colour
-        marks.append(ColourMark(household=household, colour=colour, reason="入户摸排定色"))
+        marks.append(ColourMark(household=household, colour=colour, reason="入户摸排定色", set_at=registered))
     CareTag.objects.bulk_create(tags, batch_size=2000)
     Household.objects.bulk_update(households, ["head", "colour"], batch_size=2000)
     ColourMark.objects.bulk_create(marks, batch_size=2000)

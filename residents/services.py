@@ -10,7 +10,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grid import history
+from grid import history, rollup
 from grid.choices import NodeLevel
 from grid.models import GridNode, User
 from grid.services import apply_changes
@@ -59,9 +59,17 @@ def household_update(*, household: Household, **changes) -> Household:
         validate_household_node(changes["node"])
     if "room" in changes:
         changes["room"] = normalize_text_digits(changes["room"]).strip()
+    # Read from the database: an admin form has already set the new node on the instance.
+    moved = "node" in changes and changes["node"].pk != (
+        Household.objects.filter(pk=household.pk).values_list("node_id", flat=True).first()
+    )
     apply_changes(household, changes, {"node", "room", "housing_kind", "notes"})
     household.full_clean()
     household.save()
+    if moved:  # its visits (and due dates) now count under other ancestors, back to the first
+        rollup.touch_history(
+            *(code for code, metric in rollup.REGISTRY.items() if metric.path.startswith("household__"))
+        )
     return household
 
 

@@ -17,6 +17,9 @@ class ServicesConfig(AppConfig):
         from services.metrics import register_metrics
 
         register_metrics()
+        from services import signals
+
+        signals.connect()
         register_builder(build)
         mobile.register(mobile.MenuEntry("mobile-visits", _("Visits due"), "services.add_visit", 12))
         mobile.register(

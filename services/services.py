@@ -20,7 +20,7 @@ from residents import services as resident_services
 from residents.models import Household, Resident
 from services.choices import AccountKind, DeliveryKind, EntryKind, OrganizerKind, Recurrence
 from services.eligibility import eligible_residents, validate_rule
-from services.metrics import SERVICE_METRICS, VISIT_METRICS
+from services.metrics import COVERAGE_METRICS, SERVICE_METRICS, VISIT_METRICS
 from services.models import (
     DEFAULT_CADENCE,
     Delivery,
@@ -346,9 +346,9 @@ def visit_record(
     if not findings.strip():
         raise ValidationError({"findings": _("Write down what you found.")})
     household = Household.objects.select_for_update().select_related("node").get(pk=household.pk)
-    rollup.touch(
-        *VISIT_METRICS, "key_households", day=timezone.localtime(visited_at or timezone.now()).date()
-    )
+    day = timezone.localtime(visited_at or timezone.now()).date()
+    rollup.touch(*VISIT_METRICS, "key_households", day=day)
+    rollup.touch_since(*COVERAGE_METRICS, day=day)  # and every later due date of the household
     visit = Visit.objects.create(
         household=household,
         visitor=visitor,
