@@ -139,6 +139,26 @@ def coverage_first_day() -> datetime.date | None:
     return min(firsts) if firsts else None
 
 
+def coverage(code: str, label, records, *, key_only: bool) -> Metric:
+    """A visit coverage metric: due households visited (value) of due households (denominator)."""
+    from services.models import Visit
+
+    return Metric(
+        code,
+        label,
+        Visit.objects.all,
+        "household__node__path",
+        "visited_at",
+        lambda: Count("household", distinct=True),
+        denominator=lambda: Count("household", distinct=True),
+        additive=False,
+        records=records,
+        stage=due_stage(key_only=key_only),
+        kinds=LONG_PERIODS,
+        first_day=coverage_first_day,
+    )
+
+
 def register_metrics() -> None:
     from services.models import Participation, ServiceEvent, Visit
 
@@ -222,32 +242,11 @@ def register_metrics() -> None:
         ),
         # Households visited ÷ households due (DOMAIN: visit coverage), kept per week and longer:
         # a day's share of households due that were visited that very day says nothing.
-        Metric(
-            "visit_coverage",
-            _("Households due a visit, and visited"),
-            Visit.objects.all,
-            "household__node__path",
-            "visited_at",
-            lambda: Count("household", distinct=True),
-            denominator=lambda: Count("household", distinct=True),
-            additive=False,
-            records=visits,
-            stage=due_stage(key_only=False),
-            kinds=LONG_PERIODS,
-            first_day=coverage_first_day,
-        ),
-        Metric(
+        coverage("visit_coverage", _("Households due a visit, and visited"), visits, key_only=False),
+        coverage(
             "key_visit_coverage",
             _("Red and yellow households due a visit, and visited"),
-            Visit.objects.all,
-            "household__node__path",
-            "visited_at",
-            lambda: Count("household", distinct=True),
-            denominator=lambda: Count("household", distinct=True),
-            additive=False,
-            records=records_of("services_visit", "visited_at", key="1"),
-            stage=due_stage(key_only=True),
-            kinds=LONG_PERIODS,
-            first_day=coverage_first_day,
+            records_of("services_visit", "visited_at", key="1"),
+            key_only=True,
         ),
     )
