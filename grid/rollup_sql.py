@@ -223,9 +223,8 @@ def ancestors(add: bool = False) -> None:
     added (period kinds staged one after the other over much the same leaves)."""
     step = GridNode.steplen
     leaves = "SELECT DISTINCT leaf FROM rollup_leaf"
-    kept = add and _count(
-        "SELECT count(*) FROM pg_class WHERE relname = %s AND relpersistence = 't'", [ANCESTORS]
-    )
+    # This connection's own temporary table only: other connections' of the same name are not ours.
+    kept = add and _count("SELECT to_regclass(%s) IS NOT NULL", [f"pg_temp.{ANCESTORS}"])
     if kept:
         leaves += f" EXCEPT SELECT leaf FROM {ANCESTORS}"  # nosec B608
     # Index lookups, one per leaf and one per (leaf, depth): left to itself, PostgreSQL

@@ -262,3 +262,29 @@ def test_the_portable_engine_writes_the_same_cells(history):
         rollup._rollup_portable(metric, rollup.first_fact_day(metric), end)
     portable = sorted(MetricValue.objects.filter(metric__in=COVERAGE).values_list(*fields))
     assert portable == fast and len(fast) > 100
+
+
+def test_a_rollup_in_another_connection_does_not_confuse_this_one(history):
+    """Temporary tables are per connection: another connection's rollup tables, of the same names,
+    are not this connection's (metrics roll up side by side, one connection each)."""
+    import psycopg
+    from django.db import connection
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+        autocommit=True,
+    )
+    try:
+        other.execute("CREATE TEMP TABLE rollup_ancestors (leaf bigint, anc bigint)")
+        _rebuild()
+    finally:
+        other.close()
+    month = rollup.period_start("month", timezone.localdate())
+    assert stored(history.demo.beihai, "visit_coverage", "month", month) == direct(
+        history.demo.beihai, "month", month
+    )
