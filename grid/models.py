@@ -362,11 +362,13 @@ class MetricValue(models.Model):
         ]
         # Two indexes in all, as every rebuild writes through them: the unique cell (node first:
         # trends, rankings, and the incremental re-sum of a node's days) and the period (the
-        # cells of one metric and period, for rollups and the API). Migration 0006 also adds
-        # extended statistics on (metric, period kind, period start), without which PostgreSQL
-        # takes "year cells starting on 1 January" for a rare pair and scans the wrong index.
+        # cells of one period range, for rollups and the API). On PostgreSQL the store is
+        # partitioned by metric (migration 0009, `grid.partitions`): every table holds one
+        # metric, so the period index leaves it out, and each table has extended statistics on
+        # (period kind, period start), without which PostgreSQL takes "year cells starting on
+        # 1 January" for a rare pair and scans the wrong index.
         indexes = [
-            models.Index(fields=["metric", "period_kind", "period_start"], name="metric_value_period_idx"),
+            models.Index(fields=["period_kind", "period_start"], name="metric_value_period_idx"),
         ]
 
     def __str__(self) -> str:

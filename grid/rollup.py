@@ -80,7 +80,10 @@ REGISTRY: dict[str, Metric] = {}
 
 
 def register(*metrics: Metric) -> None:
+    from grid import partitions
+
     for metric in metrics:
+        partitions.table(metric.code)  # a code that cannot name its table is refused here
         REGISTRY[metric.code] = metric
 
 
@@ -287,10 +290,14 @@ def rollup_metric(metric: Metric, start: datetime.date, end: datetime.date, *, f
 
 
 def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: bool) -> int:
+    from grid import partitions
     from grid import rollup_sql as sql
 
-    sql.tune()
+    sql.tune(rebuild=full)
     sql.start_touched()
+    if full and metric.date is not None:
+        return _rebuild_sql(metric, start, end)
+    partitions.ensure(metric.code)
     if metric.date is None:  # a snapshot of the register: this month's cell holds the latest figure
         month = period_start("month", timezone.localdate())
         sql.stage(metric, metric.facts(), _bucket(metric, "month"), with_dimensions=False)
@@ -300,36 +307,11 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
     last = end - datetime.timedelta(days=1)
     if not metric.additive:
         written = 0
-        spans = [
-            (kind, period_start(kind, start), period_end(kind, period_start(kind, last)))
-            for kind in metric.kinds
-        ]
-        if metric.stage is not None:  # every kind staged at once; their leaves' ancestors found once
-            sql.stage_all(*metric.stage(spans))
-        for kind, lo, hi in spans:
-            if metric.stage is not None:
-                sql.stage_kind(kind)
-            else:
-                sql.stage(
-                    metric, _facts_between(metric, lo, hi), _bucket(metric, kind), with_dimensions=False
-                )
-            sql.ancestors(add=metric.stage is not None)
-            sql.cells_of_period(kind)
-            written += sql.write(metric.code, [(kind, *EVER)] if full else [(kind, lo, hi)])
+        for kind, lo, hi in _distinct_periods(metric, start, end):
+            written += sql.write(metric.code, [(kind, lo, hi)])
         return written
-    # Whole weeks and months around [start, end).
-    lo = min(period_start("week", start), period_start("month", start))
-    hi = max(period_end("week", period_start("week", last)), period_end("month", period_start("month", last)))
+    lo, hi = _weeks_and_months(start, last)
     day = _bucket(metric, "day")
-    if full:  # every day, week and month of the facts, breakdowns included, from one stage
-        sql.stage(metric, _facts_between(metric, lo, hi), day, with_dimensions=True)
-        sql.ancestors()
-        sql.cells_from_days(lo, hi, integral=sql.integral(metric))
-        sql.add_quantiles(metric)
-        written = sql.write(metric.code, [(kind, *EVER) for kind in ("day", "week", "month")], track=False)
-        sql.cells_from_months(metric.code, *EVER, nodes=False)
-        sql.add_quantiles(metric)
-        return written + sql.write(metric.code, [("quarter", *EVER), ("year", *EVER)], track=False)
     # Incremental: the days from their facts; weeks and months summed from the stored days of
     # the nodes whose days changed; breakdowns from the month's facts; quarters and years from
     # the months of the nodes that changed.
@@ -364,6 +346,53 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
         sql.add_quantiles(metric)
         written += sql.write(metric.code, [(kind, klo, khi)], nodes=True)
     return written
+
+
+def _weeks_and_months(start: datetime.date, last: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The whole weeks and months around [start, last]."""
+    lo = min(period_start("week", start), period_start("month", start))
+    hi = max(period_end("week", period_start("week", last)), period_end("month", period_start("month", last)))
+    return lo, hi
+
+
+def _distinct_periods(metric: Metric, start: datetime.date, end: datetime.date):
+    """A metric that does not add up over days, computed kind after kind for the periods touching
+    [start, end): yields (kind, first start, end of starts) with that kind's cells computed."""
+    from grid import rollup_sql as sql
+
+    last = end - datetime.timedelta(days=1)
+    spans = [
+        (kind, period_start(kind, start), period_end(kind, period_start(kind, last))) for kind in metric.kinds
+    ]
+    if metric.stage is not None:  # every kind staged at once; their leaves' ancestors found once
+        sql.stage_all(*metric.stage(spans))
+    for kind, lo, hi in spans:
+        if metric.stage is not None:
+            sql.stage_kind(kind)
+        else:
+            sql.stage(metric, _facts_between(metric, lo, hi), _bucket(metric, kind), with_dimensions=False)
+        sql.ancestors(add=metric.stage is not None)
+        sql.cells_of_period(kind)
+        yield kind, lo, hi
+
+
+def _rebuild_sql(metric: Metric, start: datetime.date, end: datetime.date) -> int:
+    """Every cell of the metric computed from its facts into one table, then stored at once."""
+    from grid import rollup_sql as sql
+
+    if not metric.additive:
+        for index, _span in enumerate(_distinct_periods(metric, start, end)):
+            sql.keep_cells(first=index == 0)
+        return sql.replace_all(metric.code, sql.KEPT)
+    # Every day, week and month of the facts, breakdowns included, from one stage; quarters and
+    # years from the months.
+    lo, hi = _weeks_and_months(start, end - datetime.timedelta(days=1))
+    sql.stage(metric, _facts_between(metric, lo, hi), _bucket(metric, "day"), with_dimensions=True)
+    sql.ancestors()
+    sql.cells_from_days(lo, hi, integral=sql.integral(metric))
+    sql.cells_of_quarters_and_years()
+    sql.add_quantiles(metric)
+    return sql.replace_all(metric.code)
 
 
 def _rollup_portable(metric: Metric, start: datetime.date, end: datetime.date) -> int:
@@ -435,14 +464,7 @@ def rebuild(
     today = timezone.localdate()
     end = max(period_end(kind, period_start(kind, today)) for kind in ("week", "month"))
     jobs = [(metric, [(first_fact_day(metric) or today, end)]) for metric in metrics]
-    total = sum(_each_metric(jobs, progress, full=True))
-    if _fast():
-        # Fresh statistics for the rewritten cells: a rebuild of one metric is too small a share
-        # of the store for autovacuum to analyze it, and the planner would take the metric's
-        # cells for absent (a scan of every cell where a range of a few thousand was meant).
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE grid_metricvalue")
-    return total
+    return sum(_each_metric(jobs, progress, full=True))
 
 
 def _workers(jobs: int) -> int:

@@ -1,7 +1,7 @@
 """Rollup benchmark: a year of facts (2 million tickets, demands, events, visits) on a 100x street.
 
 Times, in one run: the raw SQL aggregate of the tickets over every ancestor, the full rebuild of
-the same metric (beside the time only writing its cells takes), the full rebuild of every metric,
+the same metric (beside the time only storing its cells takes), the full rebuild of every metric,
 an incremental update after 1,000 new tickets, and the dashboards at street, community and grid
 level. Prints figures and ratios; asserts nothing about time.
 """
@@ -105,8 +105,9 @@ def _vacuum() -> None:
 
 def bench_rebuild() -> None:
     from django.conf import settings
+    from django.db import connection, transaction
 
-    from grid import rollup
+    from grid import partitions, rollup
     from grid.models import MetricValue
 
     tz = settings.TIME_ZONE
@@ -116,12 +117,19 @@ def bench_rebuild() -> None:
     _raw(RAW_DAYS, tz)  # warm the cache once
     raw_days = min(_seconds(lambda: _raw(RAW_DAYS, tz)) for _ in range(2))
     raw_all = min(_seconds(lambda: _raw(RAW_ALL, tz)) for _ in range(2))
-    MetricValue.objects.filter(metric=metric.code).delete()
+    # The store as a new deployment has it for this metric: no cells, no partition.
+    with transaction.atomic():
+        partitions.drop(metric.code)
     _vacuum()
     fresh = _seconds(lambda: rollup.rebuild([metric]))
     cells = MetricValue.objects.filter(metric=metric.code).count()
     again = _seconds(lambda: rollup.rebuild([metric]))
     floor = _write_floor(metric.code)
+    # Not a state a rollup leaves: every cell deleted by hand, the partition and its indexes kept.
+    MetricValue.objects.filter(metric=metric.code).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {partitions.table(metric.code)}")
+    emptied = _seconds(lambda: rollup.rebuild([metric]))
 
     def row(label: str, seconds: float) -> tuple:
         return (label, f"{seconds:.2f} s", f"{seconds / raw_days:.2f}", f"{seconds / raw_all:.2f}")
@@ -131,47 +139,48 @@ def bench_rebuild() -> None:
         row("raw SQL: every cell of the metric (one statement)", raw_all),
         row(f"rebuild tickets_received into an empty store ({cells:,} cells)", fresh),
         row("rebuild tickets_received again (nothing to write)", again),
-        row("only writing the same cells into an empty table (no computing)", floor),
+        row("only writing the same cells as a new partition (no computing)", floor),
+        row("rebuild after a DELETE of its cells (partition kept, indexed)", emptied),
     ]
     common.report(rows, ("run", "time", "x raw day aggregate", "x raw same cells"))
 
 
 def _raw(sql: str, tz: str) -> int:
-    """A raw statement with the memory a rollup gives itself (`rollup_sql.tune`), in its own
-    transaction, and the planner otherwise left to itself (JIT and merge joins, which a rollup
-    turns off, help these two statements)."""
+    """A raw statement with the memory and the parallel workers a rebuild gives itself
+    (`rollup_sql.tune`), in its own transaction, and the planner otherwise left to itself (JIT
+    and merge joins, which a rollup turns off, help these two statements)."""
     from django.db import connection, transaction
+
+    from grid.rollup_sql import REBUILD_PARALLEL_TUPLE_COST
 
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute(f"SET LOCAL parallel_tuple_cost = {REBUILD_PARALLEL_TUPLE_COST}")
         return _scalar(sql, [tz])
 
 
 def _write_floor(code: str) -> float:
-    """Seconds to insert the metric's stored cells, as they are, into an empty table shaped like
-    the store (same columns, keys and indexes), in the order a rebuild writes them: what writing
-    the cells costs before anything is computed, with no other metric's cells in the way."""
-    from django.db import connection
+    """Seconds a rebuild into an empty store spends storing the metric's cells, timed on the
+    stored cells as they are: loaded as the metric's new partition (`partitions.load`, indexes
+    and statistics included), in a transaction then rolled back, with the memory a rollup has."""
+    from django.db import connection, transaction
 
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_write_floor, bench_write_floor_cells")
-        cursor.execute(
-            "CREATE TABLE bench_write_floor_cells AS SELECT node_id, metric, period_kind, period_start, "
-            "dimension, value, denominator FROM grid_metricvalue WHERE metric = %s",
-            [code],
-        )
-        cursor.execute("CREATE TABLE bench_write_floor (LIKE grid_metricvalue INCLUDING ALL)")
-        try:
-            return _seconds(
-                lambda: cursor.execute(
-                    "INSERT INTO bench_write_floor (node_id, metric, period_kind, period_start, dimension, "
-                    "value, denominator, computed_at) SELECT *, now() FROM bench_write_floor_cells "
-                    "ORDER BY node_id, period_kind, period_start, dimension"
-                )
+    from grid import partitions, rollup_sql
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE bench_cells ON COMMIT DROP AS SELECT node_id, period_kind AS kind, "
+                "period_start AS start, dimension, value, denominator AS den FROM grid_metricvalue "
+                "WHERE metric = %s",
+                [code],
             )
-        finally:
-            cursor.execute("DROP TABLE bench_write_floor, bench_write_floor_cells")
+        partitions.drop(code)
+        rollup_sql.tune()
+        seconds = _seconds(lambda: partitions.load(code, "bench_cells"))
+        transaction.set_rollback(True)
+    return seconds
 
 
 def _insert_tickets(new: int) -> None:
@@ -322,11 +331,15 @@ def bench_dashboards() -> None:
 
 
 def bench_rebuild_all() -> None:
-    from grid import rollup
+    from django.db import transaction
+
+    from grid import partitions, rollup
     from grid.models import MetricValue
 
     every = list(rollup.REGISTRY.values())
-    MetricValue.objects.all().delete()
+    with transaction.atomic():  # the store as a new deployment has it: no partitions
+        for code in partitions.codes():
+            partitions.drop(code)
     _vacuum()
     started = time.perf_counter()
     timings = []

@@ -213,3 +213,45 @@ def test_a_failed_backup_leaves_no_backup_directory(tmp_path):
     assert result.returncode != 0
     assert "pg_dump failed" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_forced_restore_replaces_a_partitioned_metric_store_or_leaves_the_database_as_it_was(
+    plain_backup, target, tmp_path
+):
+    """pg_restore --clean cannot drop what a partition inherits from the metric store: a forced
+    restore drops the store whole first, in the same transaction as the rest."""
+    url = database_url(target)
+    assert run(RESTORE, "--database-url", url, "--create", plain_backup).returncode == 0
+    cell = (
+        "INSERT INTO grid_metricvalue (node_id, metric, period_kind, period_start, dimension, value, "
+        "computed_at) VALUES (1, 'restored', 'day', %s, '', 1, now())"
+    )
+    with connect(target, autocommit=True) as db:
+        db.execute(
+            "CREATE TABLE grid_metricvalue_restored PARTITION OF grid_metricvalue FOR VALUES IN ('restored')"
+        )
+        db.execute(cell, ["2026-01-01"])
+    backup = tmp_path / "backup"
+    assert run(BACKUP, "--database-url", url, backup).returncode == 0
+    with connect(target, autocommit=True) as db:
+        db.execute(cell, ["2026-01-02"])
+        # something the backup does not know of, which keeps pg_restore from dropping a table
+        db.execute("CREATE VIEW nodes_in_use AS SELECT id FROM grid_gridnode")
+
+    failed = run(RESTORE, "--database-url", url, "--force", backup)
+    assert failed.returncode != 0
+    assert "left as it was" in failed.stderr
+    with connect(target) as db:
+        assert db.execute("SELECT count(*) FROM grid_metricvalue_restored").fetchone()[0] == 2
+        assert db.execute("SELECT to_regclass('nodes_in_use') IS NOT NULL").fetchone()[0]
+
+    with connect(target, autocommit=True) as db:
+        db.execute("DROP VIEW nodes_in_use")
+    forced = run(RESTORE, "--database-url", url, "--force", backup)
+    assert forced.returncode == 0, forced.stderr
+    with connect(target) as db:
+        assert db.execute("SELECT period_start::text FROM grid_metricvalue").fetchall() == [("2026-01-01",)]
+        kind = db.execute("SELECT relkind FROM pg_class WHERE oid = 'grid_metricvalue'::regclass").fetchone()[
+            0
+        ]
+        assert kind == "p"
