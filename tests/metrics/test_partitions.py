@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from grid import partitions, rollup
 from grid.models import MetricValue
+from tests.demands.test_concurrency import _race
 from tests.metrics.test_rollup import _cell, _cells, _direct
 from tests.metrics.test_rollup import history as history  # the fixture
 
@@ -64,6 +65,44 @@ def test_an_incremental_rollup_makes_the_partition_of_a_metric_that_has_none(his
     assert partitions.attached(CODE)
     value, _den = _cell(history.demo.beihai, CODE, "day", today)
     assert value == _direct(history.demo.beihai, today, today + datetime.timedelta(days=1)) > 0
+
+
+def _drop_committed(*codes: str) -> None:
+    with transaction.atomic():
+        for code in codes:
+            partitions.drop(code)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_rebuilds_of_a_metric_without_a_partition_at_once_load_it_once(history):
+    """The second waits for the first, then finds the cells stored and writes none."""
+    _drop_committed(CODE)
+    metric = rollup.REGISTRY[CODE]
+    outcomes = _race(lambda: rollup.rebuild([metric]), lambda: rollup.rebuild([metric]))
+    assert sorted(kind for kind, _written in outcomes) == ["ok", "ok"], outcomes
+    stored = MetricValue.objects.filter(metric=CODE).count()
+    assert sorted(written for _kind, written in outcomes) == [0, stored]
+    today = timezone.localdate()
+    year = today.replace(month=1, day=1)
+    value, _den = _cell(history.demo.street, CODE, "year", year)
+    assert value == _direct(history.demo.street, year, rollup.period_end("year", year))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_metrics_loaded_side_by_side_each_join_the_store(history, settings):
+    """Rebuilt on two connections at once, each metric's new table is attached in turn."""
+    from demands.metrics import TICKET_METRICS
+
+    settings.METRICS_ROLLUP_WORKERS = 2
+    _drop_committed(*TICKET_METRICS)
+    metrics = [rollup.REGISTRY[code] for code in TICKET_METRICS]
+    rollup.rebuild(metrics)
+    assert set(TICKET_METRICS) <= set(partitions.codes())
+    loaded = _cells()
+    MetricValue.objects.all().delete()
+    settings.METRICS_ROLLUP_WORKERS = 1
+    rollup.rebuild(metrics)
+    assert _cells() == loaded
 
 
 def test_a_cell_of_a_metric_without_a_partition_is_refused_not_hidden(demo):
