@@ -13,9 +13,12 @@ a cell of a metric without a table is refused, never hidden. Elsewhere (SQLite f
 the store is one plain table and nothing here runs.
 """
 
+import logging
 import re
 
 from django.db import connection as default_connection
+
+logger = logging.getLogger(__name__)
 
 TABLE = "grid_metricvalue"
 COLUMNS = "id, node_id, metric, period_kind, period_start, dimension, value, denominator, computed_at"
@@ -84,22 +87,6 @@ def load(code: str, cells: str, connection=default_connection) -> int:
     return written
 
 
-def copy(code: str, source: str, connection=default_connection) -> int:
-    """The metric's rows of table `source` (same columns as the store, ids kept) as its new
-    partition: how an existing store becomes a partitioned one."""
-    name = _create(code, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {name} ({COLUMNS}) SELECT {COLUMNS} FROM {source} WHERE metric = %s "  # nosec B608
-            "ORDER BY node_id",
-            [code],
-        )
-        written = cursor.rowcount
-    _run(connection, f"ANALYZE {name}")
-    _attach(code, connection)
-    return written
-
-
 def drop(code: str, connection=default_connection) -> None:
     """Remove the metric's partition and every cell in it. Takes an ACCESS EXCLUSIVE lock on the
     whole store until the transaction ends: for a metric taken out of use, and for measuring a
@@ -120,6 +107,10 @@ def codes(connection=default_connection) -> list[str]:
 
 def _create(code: str, connection) -> str:
     name = table(code)
+    if _one(connection, "SELECT to_regclass(%s) IS NOT NULL", [name]):
+        # Not a partition (the caller checked): a table detached by hand, of derived cells.
+        logger.warning("Dropping %s, which is not a partition of the metric store.", name)
+        _run(connection, f"DROP TABLE {name}")
     # The check makes ATTACH trust the rows without reading them. The extended statistics
     # tell the planner that year cells all start on 1 January and day cells on every day
     # (without them it takes a year's start for a rare pair and reads the wrong index).

@@ -276,13 +276,32 @@ def _whole(kind: str, lo: datetime.date, hi: datetime.date) -> tuple[str, dateti
     return (kind, starts[0], starts[-1] + datetime.timedelta(days=1))
 
 
-@transaction.atomic
 def rollup_metric(metric: Metric, start: datetime.date, end: datetime.date, *, full: bool = False) -> int:
     """Recompute `metric` for the days in [start, end) and every longer period touching them.
 
     Returns the number of cells written. With `full`, every stored cell of the metric outside
     the recomputed periods is removed too (a rebuild).
     """
+    if _fast() and not (full and metric.date is not None):  # a rebuild loads a missing table itself
+        _ensure_partition(metric)
+    return _rollup(metric, start, end, full)
+
+
+def _ensure_partition(metric: Metric) -> None:
+    """The metric's table in the store, made if missing in a short transaction of its own (unless
+    one is open already), under the metric's lock: attaching it locks the store against other
+    attaches until commit, which must not last a whole rollup of other metrics side by side."""
+    from grid import partitions
+
+    if partitions.attached(metric.code):
+        return
+    with transaction.atomic():
+        _lock(metric)
+        partitions.ensure(metric.code)
+
+
+@transaction.atomic
+def _rollup(metric: Metric, start: datetime.date, end: datetime.date, full: bool) -> int:
     _lock(metric)
     if _fast():
         return _rollup_sql(metric, start, end, full)
@@ -297,7 +316,7 @@ def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: 
     sql.start_touched()
     if full and metric.date is not None:
         return _rebuild_sql(metric, start, end)
-    partitions.ensure(metric.code)
+    partitions.ensure(metric.code)  # made by `rollup_metric`, unless dropped since
     if metric.date is None:  # a snapshot of the register: this month's cell holds the latest figure
         month = period_start("month", timezone.localdate())
         sql.stage(metric, metric.facts(), _bucket(metric, "month"), with_dimensions=False)
