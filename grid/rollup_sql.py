@@ -218,6 +218,14 @@ def _dimension_key(model, dimension):
     return dimension_expression(dimension), None
 
 
+# Above this many staged leaves, their ancestors are found by one hashed join of the leaves'
+# path prefixes with the tree rather than one index lookup per (leaf, depth): for the
+# households of a 100x street (67,000 units, six levels deep) 0.34 s against 1.07 s; for a
+# thousand grids the lookups take milliseconds where hashing the tree takes a tenth of a second.
+MANY_LEAVES = 10_000
+LEAVES = "rollup_leaves"
+
+
 def ancestors(add: bool = False) -> None:
     """(leaf, ancestor) for every distinct staged leaf and each of its ancestors, itself included.
     With `add`, a table this transaction already holds is kept and only the leaves it lacks are
@@ -228,15 +236,23 @@ def ancestors(add: bool = False) -> None:
     kept = add and _count("SELECT to_regclass(%s) IS NOT NULL", [f"pg_temp.{ANCESTORS}"])
     if kept:
         leaves += f" EXCEPT SELECT leaf FROM {ANCESTORS}"  # nosec B608
-    # Index lookups, one per leaf and one per (leaf, depth): left to itself, PostgreSQL
-    # takes generate_series for a thousand rows and hashes the whole tree, twice (OFFSET 0
-    # keeps each subquery a lookup).
-    select = (
-        f"SELECT s.leaf, a.id AS anc FROM ({leaves}) s "  # nosec B608
-        "CROSS JOIN LATERAL (SELECT path FROM grid_gridnode WHERE id = s.leaf OFFSET 0) l "
-        f"CROSS JOIN LATERAL generate_series({step}, length(l.path), {step}) AS cut "
-        "CROSS JOIN LATERAL (SELECT id FROM grid_gridnode WHERE path = substr(l.path, 1, cut) OFFSET 0) a"
-    )
+    _temp(LEAVES, leaves, analyze=False)
+    if _count(f"SELECT count(*) FROM (SELECT 1 FROM {LEAVES} LIMIT %s) s", [MANY_LEAVES + 1]) > MANY_LEAVES:  # nosec B608
+        select = (
+            f"SELECT s.leaf, a.id AS anc FROM {LEAVES} s JOIN grid_gridnode l ON l.id = s.leaf "  # nosec B608
+            f"CROSS JOIN LATERAL generate_series({step}, length(l.path), {step}) AS cut "
+            "JOIN grid_gridnode a ON a.path = substr(l.path, 1, cut)"
+        )
+    else:
+        # Index lookups, one per leaf and one per (leaf, depth): left to itself, PostgreSQL
+        # takes generate_series for a thousand rows and hashes the whole tree, twice (OFFSET 0
+        # keeps each subquery a lookup).
+        select = (
+            f"SELECT s.leaf, a.id AS anc FROM {LEAVES} s "  # nosec B608
+            "CROSS JOIN LATERAL (SELECT path FROM grid_gridnode WHERE id = s.leaf OFFSET 0) l "
+            f"CROSS JOIN LATERAL generate_series({step}, length(l.path), {step}) AS cut "
+            "CROSS JOIN LATERAL (SELECT id FROM grid_gridnode WHERE path = substr(l.path, 1, cut) OFFSET 0) a"
+        )
     if not kept:
         _temp(ANCESTORS, select)
     elif _execute(f"INSERT INTO {ANCESTORS} {select}"):

@@ -160,6 +160,25 @@ def test_the_portable_path_gives_the_same_cells_as_the_postgresql_path(history, 
     assert cells() == fast
 
 
+def test_ancestors_found_by_lookups_or_by_a_hashed_join_give_the_same_cells(history, register, monkeypatch):
+    """Few staged leaves: an index lookup per leaf and depth; many: one join with the tree."""
+    from services.models import Visit
+
+    Visit.objects.create(
+        household=register.home_b,
+        visitor=register.demo.user("bhxc_g1_a"),
+        findings="x",
+        visited_at=timezone.now(),
+    )
+    rollup.rebuild()
+    by_lookups = _cells()
+    assert {row[1] for row in by_lookups} >= {"tickets_received", "households", "visit_coverage"}
+    MetricValue.objects.all().delete()
+    monkeypatch.setattr(rollup_sql, "MANY_LEAVES", 0)
+    rollup.rebuild()
+    assert _cells() == by_lookups
+
+
 def _cells(metric=None):
     rows = MetricValue.objects.all()
     if metric:
