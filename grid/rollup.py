@@ -309,14 +309,13 @@ def _rollup(metric: Metric, start: datetime.date, end: datetime.date, full: bool
 
 
 def _rollup_sql(metric: Metric, start: datetime.date, end: datetime.date, full: bool) -> int:
-    from grid import partitions
     from grid import rollup_sql as sql
 
     sql.tune(rebuild=full)
     sql.start_touched()
     if full and metric.date is not None:
         return _rebuild_sql(metric, start, end)
-    partitions.ensure(metric.code)  # made by `rollup_metric`, unless dropped since
+    # Otherwise the metric's table was made by `rollup_metric`, before this transaction.
     if metric.date is None:  # a snapshot of the register: this month's cell holds the latest figure
         month = period_start("month", timezone.localdate())
         sql.stage(metric, metric.facts(), _bucket(metric, "month"), with_dimensions=False)
